@@ -1,0 +1,40 @@
+"""retrograd: a deep-learning framework on its own backpropagation engine, on NumPy.
+
+    import retrograd as rg
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    x.grad  # tensor([2., 4., 6.])
+"""
+
+from . import autograd, ops
+from .autograd.dtypes import (
+    bfloat16,
+    bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .autograd.tensor import Tensor, is_tensor
+from .ops import *  # noqa: F403
+
+__version__ = "0.1.0"

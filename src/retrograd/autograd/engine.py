@@ -1,0 +1,350 @@
+"""Reverse mode: walk the recorded graph from the outputs back to the leaves.
+
+The walk is iterative. Every node's `seq` is larger than the seq of every node it depends on,
+so visiting the reachable nodes in decreasing seq is a topological order: each node runs once,
+after all its consumers have added their contributions. The order is deterministic.
+
+Gradients flow through one table keyed by node (or by leaf tensor); an entry is popped when its
+node runs, so memory for gradients is released as the walk goes. After the walk the graph's saved
+arrays are released unless `retain_graph=True`.
+"""
+
+import operator
+
+import numpy as np
+
+from . import array_ns, graph
+from .graph import Node
+from .tensor import Tensor, new_tensor
+
+_by_seq = operator.attrgetter("seq")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of `tensors` into `.grad` of the leaves (all, or `inputs`)."""
+    tensors = _as_tensor_list(tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    only = None
+    if inputs is not None:
+        only = _as_tensor_list(inputs, "backward(inputs=...)")
+        if not only:
+            raise ValueError("backward(): 'inputs' must not be empty")
+    roots, grads = _root_gradients(tensors, grad_tensors, create_graph, "backward")
+    run(roots, grads, retain_graph, create_graph, targets=only, accumulate=True)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=False,
+    materialize_grads=False,
+):
+    """Return d(outputs)/d(inputs) as a tuple, without touching any `.grad`."""
+    outputs = _as_tensor_list(outputs, "grad")
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tensor_list(inputs, "grad(inputs=...)")
+    for i, x in enumerate(inputs):
+        if not x._requires_grad:
+            raise RuntimeError(f"grad(): input {i} does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots, grads = _root_gradients(outputs, grad_outputs, create_graph, "grad")
+    found = run(roots, grads, retain_graph, create_graph, targets=inputs, accumulate=False)
+    results = []
+    for i, x in enumerate(inputs):
+        g = found.get(_key(x))
+        if g is None:
+            if materialize_grads:
+                g = np.zeros_like(x.data)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"grad(): input {i} (shape {x.shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+        results.append(None if g is None else _as_grad_tensor(g, copy=True))
+    return tuple(results) if not single else (results[0],)
+
+
+def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True):
+    """The walk. `roots` are graph keys (Node or leaf Tensor) paired with their gradients.
+
+    With `accumulate`, leaf gradients go into `.grad` (only for `targets` when given) and into
+    retained non-leaf tensors; otherwise the gradients of `targets` are returned by key.
+    """
+    ns = graph.TENSOR_NS if create_graph else array_ns
+    table = {}
+    for key, g in zip(roots, root_grads):
+        _add(table, key, g)
+    target_keys = None if targets is None else {_key(t): t for t in targets}
+    found = {}
+
+    nodes = _reachable_nodes(roots)
+    nodes.sort(key=_by_seq, reverse=True)
+    anomaly = graph.get_anomaly()
+    previous_mode = graph.set_grad_enabled_flag(create_graph)
+    try:
+        for node in nodes:
+            g = table.pop(node, None)
+            if g is None:
+                continue  # nothing flowed here: the gradient through this node is zero
+            if node.hooks:
+                g = _run_hooks(node.hooks, g, create_graph)
+            if target_keys is not None and node in target_keys:
+                found[node] = g
+                if accumulate:
+                    _store_nonleaf_grad(target_keys[node], g)
+            _propagate(node, g, table, ns, create_graph, anomaly)
+            if not retain_graph:
+                _release(node)
+    finally:
+        graph.set_grad_enabled_flag(previous_mode)
+
+    # What is left in the table are the leaves.
+    for leaf, g in table.items():
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, create_graph)
+        if target_keys is not None:
+            if leaf in target_keys:
+                found[leaf] = g
+            else:
+                continue
+        if accumulate:
+            _accumulate_leaf(leaf, g, create_graph)
+    return found
+
+
+def _propagate(node, g, table, ns, create_graph, anomaly):
+    """Run one node's VJP and add each input's gradient to the table."""
+    op = node.op
+    saved = node.saved
+    if saved is None:
+        if op.save or op.save_out or op.has_aux:
+            raise RuntimeError(
+                f"backward through '{op.name}' a second time: its saved values were already "
+                "freed; pass retain_graph=True to the first backward() to keep them"
+            )
+        saved = ((), None)
+    for counter, version in node.versions:
+        if counter[0] != version:
+            raise RuntimeError(_modified_message(node, counter, version))
+    inputs, aux = saved
+    if create_graph:
+        values = list(inputs)
+        if op.save_out:
+            values.append(_saved_output(node))
+    else:
+        values = [x.data for x in inputs]
+        if op.save_out:
+            values.append(node.out_data)
+    if aux is not None:
+        values.append(aux)
+    edges = node.edges
+    if op.vjp is None:
+        raise NotImplementedError(f"op '{op.name}' has no VJP rule, so it cannot be backpropagated")
+    try:
+        gxs = op.vjp(ns, g, values, node.params, tuple([e is not None for e in edges]))
+    except Exception as err:
+        err.add_note(_where(node, "while computing the gradient of"))
+        raise
+    if len(edges) == 1:
+        gxs = (gxs,)
+    shapes = node.shapes
+    dtypes = node.dtypes
+    for i, edge in enumerate(edges):
+        if edge is None:
+            continue
+        gx = gxs[i]
+        if gx is None:
+            continue  # the rule says this input's gradient is zero
+        if gx.shape != shapes[i]:
+            gx = _fit_shape(ns, gx, shapes[i], node, i)
+        if gx.dtype != dtypes[i]:
+            gx = ns.cast(gx, dtypes[i])
+        if anomaly is not None:
+            anomaly.check_backward(node, i, gx)
+        previous = table.get(edge)
+        table[edge] = gx if previous is None else previous + gx
+
+
+def _fit_shape(ns, gx, shape, node, i):
+    """The one place broadcasting is undone: sum a broadcast gradient down to the input's shape,
+    or expand a reduced one (from sum/mean rules) back up to it."""
+    gx_shape = gx.shape
+    lead = len(gx_shape) - len(shape)
+    try:
+        if lead > 0 or any(
+            n == 1 and m != 1 for n, m in zip(shape, gx_shape[max(lead, 0) :])
+        ):
+            return ns.sum_to(gx, shape)
+        return ns.expand(gx, shape)
+    except ValueError as err:
+        raise RuntimeError(
+            f"op '{node.op.name}': its VJP returned a gradient of shape {tuple(gx.shape)} for "
+            f"input {i}, which has shape {shape}"
+        ) from err
+
+
+def _saved_output(node):
+    """The saved output as a Tensor attached to its node, for rules recorded by create_graph.
+
+    The node keeps the output's array, not the output tensor (which would be a reference
+    cycle); the tensor is rebuilt here around the same array and node.
+    """
+    t = new_tensor(node.out_data)
+    t._requires_grad = True
+    t._node = node
+    return t
+
+
+def _release(node):
+    node.saved = None
+    node.out_data = None
+    node.released = True
+
+
+def _add(table, key, g):
+    previous = table.get(key)
+    table[key] = g if previous is None else previous + g
+
+
+def _key(t):
+    return t if t._node is None else t._node
+
+
+def _reachable_nodes(roots):
+    nodes = []
+    seen = set()
+    stack = [r for r in roots if type(r) is Node]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        nodes.append(node)
+        for edge in node.edges:
+            if type(edge) is Node and edge not in seen:
+                stack.append(edge)
+    return nodes
+
+
+def _run_hooks(hooks, g, create_graph):
+    """Tensor hooks see and may replace the gradient (as a Tensor)."""
+    g_tensor = g if create_graph else new_tensor(g)
+    for hook in list(hooks):
+        result = hook(g_tensor)
+        if result is not None:
+            if not isinstance(result, Tensor):
+                raise TypeError(f"a gradient hook must return a Tensor or None, got {result!r}")
+            if result.shape != g_tensor.shape:
+                raise RuntimeError(
+                    f"a gradient hook returned shape {result.shape}; expected {g_tensor.shape}"
+                )
+            g_tensor = result
+    return g_tensor if create_graph else g_tensor.data
+
+
+def _accumulate_leaf(leaf, g, create_graph):
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+    if leaf.grad is None:
+        # copy: a rule may pass one array to several inputs (add) or keep it elsewhere
+        leaf.grad = new_tensor(np.array(g, copy=True))
+    elif leaf.grad._node is not None or leaf.grad.data.shape != g.shape:
+        leaf.grad = new_tensor(leaf.grad.data + g)
+    else:
+        leaf.grad.data += g  # PyTorch accumulates into the existing .grad in place
+
+
+def _store_nonleaf_grad(t, g):
+    t.grad = _as_grad_tensor(g, copy=True)
+
+
+def _as_grad_tensor(g, copy):
+    if isinstance(g, Tensor):
+        return g
+    return new_tensor(np.array(g, copy=True) if copy else np.asarray(g))
+
+
+def _as_tensor_list(tensors, where):
+    if isinstance(tensors, Tensor):
+        return [tensors]
+    try:
+        tensors = list(tensors)
+    except TypeError:
+        raise TypeError(f"{where}: expected a Tensor or a sequence of Tensors") from None
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{where}: expected Tensors, got {type(t).__name__}")
+    return tensors
+
+
+def _root_gradients(tensors, grad_tensors, create_graph, where):
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, (Tensor, np.ndarray)):
+        grad_tensors = [grad_tensors]
+    else:
+        grad_tensors = list(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(
+            f"{where}: got {len(tensors)} outputs but {len(grad_tensors)} output gradients"
+        )
+    roots, grads = [], []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"{where}: output {i} does not require grad and has no grad_fn; did you compute "
+                "it under no_grad(), or from tensors without requires_grad=True?"
+            )
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(
+                    f"{where}: the output has shape {t.shape}; a gradient can be created "
+                    "implicitly only for a scalar output. Pass gradient= a tensor of shape "
+                    f"{t.shape} (for example rg.ones_like(out)), or reduce the output first "
+                    "(out.sum())"
+                )
+            g = np.ones_like(t.data)
+        else:
+            g_data = g.data if isinstance(g, Tensor) else np.asarray(g)
+            if g_data.shape != t.data.shape:
+                raise RuntimeError(
+                    f"{where}: the gradient has shape {g_data.shape} but output {i} has shape "
+                    f"{t.shape}"
+                )
+            if create_graph and isinstance(g, Tensor):
+                if g.dtype != t.dtype:
+                    g = g.to(t.dtype)
+                roots.append(_key(t))
+                grads.append(g)
+                continue
+            g = g_data.astype(t.data.dtype, copy=False)
+        roots.append(_key(t))
+        grads.append(new_tensor(g) if create_graph else g)
+    return roots, grads
+
+
+def _modified_message(node, counter, version):
+    by = f" by in-place op '{counter[1]}'" if counter[1] else ""
+    return (
+        f"backward through '{node.op.name}': a tensor it saved for the gradient was modified"
+        f"{by} after it was saved (version {version}, now {counter[0]}). Compute on a .clone() "
+        "instead, or do the in-place change after backward.\n" + _where(node, "the node is")
+    )
+
+
+def _where(node, text):
+    """Where the node came from, for error notes: the user's line when anomaly mode saw it."""
+    if node.source is None:
+        return (
+            f"{text} '{node.op.name}' (run inside rg.autograd.detect_anomaly() to see the line "
+            "that created it)"
+        )
+    return f"{text} '{node.op.name}', created at {node.source}"

@@ -1,0 +1,243 @@
+"""The recorded graph: primitive definitions (rules as data), graph nodes, and `apply`.
+
+Every differentiable operation in retrograd is an `Op` subclass that sits in `REGISTRY`:
+its NumPy forward, its VJP rule and its JVP rule are a few lines apart. `apply` is the one
+entry point that runs a primitive, and the only place that decides whether to record a node.
+
+Rules are written against an *array namespace* `ns` (see `array_ns.py`). On the plain first-order
+path the engine hands them NumPy arrays and the NumPy namespace, so backward costs about what
+NumPy costs; with `create_graph=True` it hands them Tensors and retrograd's own functions, so the
+very same rule is recorded and can be differentiated again.
+"""
+
+import numpy as np
+
+from . import dtypes
+from .tensor import new_tensor
+
+ndarray = np.ndarray
+asarray = np.asarray
+
+# Global modes, read on every op: plain module globals are the cheapest thing Python can read.
+_grad_enabled = True
+_anomaly = None  # an `anomaly.AnomalyMode` while detect_anomaly() is active
+_forward_ad_depth = 0  # > 0 while rg.func.jvp traces tangents
+_seq = 0  # creation counter: a node's seq is larger than every node it depends on
+_node_observers = []  # hook point: callables told about every new Node (diagnostics, ledgers)
+
+REGISTRY = {}  # op name -> Op subclass; the inspectable list of every primitive
+
+TENSOR_NS = None  # the differentiable namespace, installed by the ops layer (see ops/__init__)
+
+
+class Op:
+    """A primitive operation.
+
+    Subclasses set `name` and define, as static methods:
+
+    - ``forward(*arrays, **params) -> out`` on NumPy arrays (``(out, aux)`` when ``has_aux``;
+      ``aux`` is non-differentiable data for the rules, such as arg-max indices);
+    - ``vjp(ns, g, saved, params, needs) -> gx`` (one input) or a tuple with one entry per input
+      (``None`` where no gradient is needed); ``saved`` holds what the op declared it keeps:
+      the inputs listed in ``save`` (by position), then the output if ``save_out``, then
+      ``aux``; ``needs`` tells which inputs want a gradient;
+    - ``jvp(ns, ts, xs, out, params) -> t_out`` with one tangent per input (zeros where the
+      input has none) and all inputs.
+
+    `params` (keyword arguments of `apply`) reach forward and both rules; values only the rules
+    need (an input shape, say) travel there too, and forward takes them as ``**_``.
+
+    The engine undoes broadcasting and casts gradients to the input dtype, so a rule may return
+    a gradient in the broadcast output shape.
+    """
+
+    name = None
+    input_names = ("x",)
+    save = ()  # forward declares what backward may use: input positions ...
+    save_out = False  # ... and whether the output is kept
+    has_aux = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name is not None:
+            if cls.name in REGISTRY and REGISTRY[cls.name].__qualname__ != cls.__qualname__:
+                raise ValueError(f"op '{cls.name}' is registered twice")
+            REGISTRY[cls.name] = cls
+
+    @staticmethod
+    def forward(*xs, **params):
+        raise NotImplementedError
+
+    vjp = None  # a missing rule is None, so the engine can name the op that lacks it
+    jvp = None
+
+
+class Node:
+    """One recorded application of an Op: what backward needs and where gradients go next.
+
+    ``edges`` has one entry per input: ``None`` (no gradient wanted), a leaf Tensor (its
+    gradient is accumulated into ``.grad``) or the Node that produced the input.
+    """
+
+    __slots__ = (
+        "op",
+        "edges",
+        "saved",
+        "versions",
+        "out_data",
+        "params",
+        "shapes",
+        "dtypes",
+        "seq",
+        "hooks",
+        "source",
+        "released",
+        "module_path",
+        "__weakref__",
+    )
+
+    def name(self):
+        return self.op.name
+
+    def __repr__(self):
+        return f"<{self.op.name} node #{self.seq}>"
+
+    @property
+    def next_functions(self):
+        """(edge, 0) pairs, like PyTorch's grad_fn.next_functions."""
+        return tuple((e, 0) for e in self.edges)
+
+
+def apply(op, *xs, **params):
+    """Run primitive `op` on Tensors `xs`; record a node when grad mode is on and any input
+    requires grad. This is the hot path of every op: keep it lean."""
+    global _seq
+    try:
+        out = op.forward(*[x.data for x in xs], **params)
+    except (ValueError, TypeError, IndexError) as err:
+        if str(err).startswith(op.name + ":"):
+            raise  # the op already wrote a full message
+        raise _forward_error(op, xs, err) from err
+    aux = None
+    if op.has_aux:
+        out, aux = out
+    if type(out) is not ndarray:
+        out = asarray(out)
+    t = new_tensor(out)
+    if _forward_ad_depth:
+        _trace_tangent(op, xs, t, params)
+    if _anomaly is not None:
+        _anomaly.check_forward(op, xs, t)
+    if not _grad_enabled:
+        return t
+    for x in xs:
+        if x._requires_grad:
+            break
+    else:
+        return t
+    node = Node()
+    node.op = op
+    node.edges = tuple(
+        (x if x._node is None else x._node) if x._requires_grad else None for x in xs
+    )
+    node.shapes = tuple([x.data.shape for x in xs])
+    node.dtypes = tuple([x.data.dtype for x in xs])
+    node.params = params
+    _seq += 1
+    node.seq = _seq
+    node.hooks = None
+    node.released = False
+    node.module_path = None
+    if op.save:
+        saved = tuple([xs[i] for i in op.save])
+        versions = [_counter(s) for s in saved]
+    else:
+        saved = ()
+        versions = []
+    if op.save_out:
+        node.out_data = out
+        counter = t._version = [0, None]
+        versions.append((counter, 0))
+    else:
+        node.out_data = None
+    node.versions = versions
+    node.saved = (saved, aux)
+    node.source = None if _anomaly is None else _anomaly.source_line()
+    t._requires_grad = True
+    t._node = node
+    if _node_observers:
+        for observer in _node_observers:
+            observer(node, xs, t)
+    return t
+
+
+def _forward_error(op, xs, err):
+    """Re-raise NumPy's error with the op's name and the input shapes in front of it."""
+    message = str(err)
+    shapes = " and ".join(str(tuple(x.data.shape)) for x in xs)
+    return type(err)(f"{op.name}: inputs of shape {shapes}: {message}")
+
+
+def _counter(t):
+    """A tensor's version counter, created on first need: `[version, last in-place op name]`."""
+    vc = t._version
+    if vc is None:
+        vc = t._version = [0, None]
+    return (vc, vc[0])
+
+
+def _trace_tangent(op, xs, t, params):
+    """Forward mode: push the inputs' tangents through the op's JVP rule."""
+    tangents = [x._tangent for x in xs]
+    if all(tan is None for tan in tangents):
+        return
+    if op.jvp is None:
+        raise NotImplementedError(f"forward-mode AD: op '{op.name}' has no JVP rule")
+    from . import array_ns  # noqa: PLC0415 - cheap after the first import
+
+    arrays = [x.data for x in xs]
+    ts = [
+        np.zeros_like(a) if tan is None and dtypes.is_floating(a.dtype) else tan
+        for tan, a in zip(tangents, arrays)
+    ]
+    t_out = op.jvp(array_ns, ts, arrays, t.data, params)
+    t_out = np.asarray(t_out, dtype=t.data.dtype)
+    if t_out.shape != t.data.shape:
+        t_out = np.broadcast_to(t_out, t.data.shape).copy()
+    t._tangent = t_out
+
+
+def set_grad_enabled_flag(flag):
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = bool(flag)
+    return previous
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+def set_anomaly(mode):
+    global _anomaly
+    previous = _anomaly
+    _anomaly = mode
+    return previous
+
+
+def get_anomaly():
+    return _anomaly
+
+
+def change_forward_ad_depth(delta):
+    global _forward_ad_depth
+    _forward_ad_depth += delta
+
+
+def current_seq():
+    return _seq
+
+
+def install_tensor_namespace(ns):
+    global TENSOR_NS
+    TENSOR_NS = ns

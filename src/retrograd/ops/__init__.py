@@ -1,0 +1,70 @@
+"""Every differentiable op, by category. Importing this package attaches the ops to Tensor as
+methods and operators and installs the differentiable namespace used by create_graph."""
+
+from ..autograd import graph
+from ..autograd.tensor import Tensor
+from . import (
+    activation,
+    arithmetic,
+    cast,
+    comparison,
+    conv,
+    creation,
+    indexing,
+    inplace,
+    linalg,
+    loss,
+    math,
+    pooling,
+    random,
+    reduction,
+    rounding,
+    shape,
+    straight_through,
+    tensor_ns,
+)
+from .activation import *  # noqa: F403
+from .arithmetic import *  # noqa: F403
+from .cast import *  # noqa: F403
+from .comparison import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .creation import *  # noqa: F403
+from .indexing import *  # noqa: F403
+from .inplace import *  # noqa: F403
+from .linalg import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .math import *  # noqa: F403
+from .pooling import *  # noqa: F403
+from .random import *  # noqa: F403
+from .reduction import *  # noqa: F403
+from .rounding import *  # noqa: F403
+from .shape import *  # noqa: F403
+from .straight_through import *  # noqa: F403
+
+_CATEGORIES = (
+    activation,
+    arithmetic,
+    cast,
+    comparison,
+    conv,
+    creation,
+    indexing,
+    inplace,
+    linalg,
+    loss,
+    math,
+    pooling,
+    random,
+    reduction,
+    rounding,
+    shape,
+    straight_through,
+)
+
+for _module in _CATEGORIES:
+    for _name, _fn in _module.TENSOR_METHODS.items():
+        setattr(Tensor, _name, _fn)
+
+graph.install_tensor_namespace(tensor_ns)
+
+__all__ = [name for module in _CATEGORIES for name in module.__all__]

@@ -1,0 +1,5 @@
+"""(category: linalg) — ops are added here; see ops/arithmetic.py for the pattern."""
+
+__all__ = []
+
+TENSOR_METHODS = {}

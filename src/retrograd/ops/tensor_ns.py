@@ -1,0 +1,29 @@
+"""The differentiable twin of `autograd/array_ns.py`: the same names, built from retrograd ops.
+
+With `create_graph=True` the engine runs the VJP rules on this namespace, so the backward pass is
+recorded like any other computation and can be differentiated again. A test keeps the names of
+the two namespaces identical.
+"""
+
+from .arithmetic import pow  # noqa: A004
+from .cast import to as cast
+from .math import exp, log, tanh
+from .reduction import sum  # noqa: A004
+from .shape import expand, mT, permute, reshape, squeeze, sum_to, transpose, unsqueeze
+
+__all__ = [
+    "cast",
+    "exp",
+    "expand",
+    "log",
+    "mT",
+    "permute",
+    "pow",
+    "reshape",
+    "squeeze",
+    "sum",
+    "sum_to",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+]
