@@ -1,0 +1,5 @@
+"""Neural-network building blocks: Module, Parameter, layers, losses, initialisers."""
+
+from .parameter import Parameter
+
+__all__ = ["Parameter"]
