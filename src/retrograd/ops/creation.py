@@ -49,8 +49,10 @@ def _size(size, where):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"{where}: sizes must be non-negative ints, got {tuple(size)}")
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{where}: sizes must be ints, got {tuple(size)}")
+        if n < 0:
+            raise ValueError(f"{where}: sizes must be non-negative, got {tuple(size)}")
     return tuple(int(n) for n in size)
 
 
@@ -112,19 +114,19 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _finish(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
-def zeros_like(input, dtype=None, requires_grad=False):
+def zeros_like(input, dtype=None, requires_grad=False, device=None):
     return _finish(np.zeros_like(input.data, dtype=dtypes.as_dtype(dtype)), requires_grad)
 
 
-def ones_like(input, dtype=None, requires_grad=False):
+def ones_like(input, dtype=None, requires_grad=False, device=None):
     return _finish(np.ones_like(input.data, dtype=dtypes.as_dtype(dtype)), requires_grad)
 
 
-def empty_like(input, dtype=None, requires_grad=False):
+def empty_like(input, dtype=None, requires_grad=False, device=None):
     return _finish(np.empty_like(input.data, dtype=dtypes.as_dtype(dtype)), requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
     return _finish(np.full_like(input.data, fill_value, dtype=dtypes.as_dtype(dtype)),
                    requires_grad)
 

@@ -136,7 +136,9 @@ def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
-    """Integers in [low, high) (or [0, low) when high is omitted), as in PyTorch."""
+    """Integers in [low, high), or in [0, high) as `randint(high, size)`, as in PyTorch."""
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
