@@ -255,8 +255,10 @@ class Tensor:
             self.data, separator=", ", precision=4, threshold=200, prefix="tensor("
         )
         extras = []
-        if self.data.dtype != dtypes.get_default_dtype() and self.data.dtype != dtypes.int64:
-            extras.append(f"dtype={self.data.dtype}")
+        dtype = self.data.dtype
+        # As in PyTorch: the dtypes that Python numbers produce by default go unmentioned.
+        if dtype != dtypes.get_default_dtype() and dtype != dtypes.int64 and dtype.kind != "b":
+            extras.append(f"dtype={dtype}")
         elif self.data.size == 0:
             extras.append(f"size={self.data.shape}")
         if self._node is not None:
