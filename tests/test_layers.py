@@ -19,10 +19,13 @@ LAYERS = {
     "retrograd.__main__": "top",
     "retrograd.autograd": "autograd",
     "retrograd.ops": "ops",
+    "retrograd.func": "func",  # function transforms (grad, jvp, jacrev, hessian...)
     "retrograd.nn": "nn",
     "retrograd.optim": "optim",
     "retrograd.data": "data",
+    "retrograd.datasets": "data",
     "retrograd.utils": "data",  # retrograd.utils.data mirrors torch.utils.data
+    "retrograd.serialization": "serialization",  # safetensors save/load
     "retrograd.diagnostics": "diagnostics",
     "retrograd.monitor": "diagnostics",
     "retrograd.viz": "diagnostics",
@@ -35,6 +38,7 @@ LAYERS = {
 ALLOWED = {
     "autograd": {"autograd"},
     "ops": {"ops", "autograd"},
+    "func": {"func", "ops", "autograd"},
     "nn": {"nn", "ops", "autograd"},
     "optim": {"optim", "autograd", "retrograd.nn.parameter", "retrograd.nn.Parameter"},
     "data": {
@@ -42,11 +46,13 @@ ALLOWED = {
         "retrograd.autograd.tensor",
         "retrograd.autograd.Tensor",
         "retrograd.autograd.dtypes",
+        "retrograd.ops.random",  # seeded shuffling draws from rg.Generator streams
     },
-    "diagnostics": {"diagnostics", "autograd", "ops", "nn"},
+    "serialization": {"serialization", "autograd"},
+    "diagnostics": {"diagnostics", "autograd", "ops", "func", "nn"},
     "distributed": {"distributed", "autograd", "nn", "optim"},
-    "train": {"train", "top", "autograd", "ops", "nn", "optim", "data", "diagnostics",
-              "distributed"},
+    "train": {"train", "top", "autograd", "ops", "func", "nn", "optim", "data", "serialization",
+              "diagnostics", "distributed"},
     "top": set(LAYERS.values()),
 }
 
