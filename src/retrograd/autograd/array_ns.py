@@ -84,3 +84,20 @@ def squeeze(x, dim):
 
 def mT(x):  # noqa: N802 - PyTorch's name for the matrix transpose
     return np.swapaxes(x, -1, -2)
+
+
+# reductions (ops/reduction.py)
+def prod(x, dim=None, keepdim=False):
+    return np.prod(x, axis=dim, keepdims=keepdim)
+
+
+def cumsum(x, dim, reverse=False):
+    """Cumulative sum; `reverse=True` sums from the end (jax.lax.cumsum's keyword): the VJP of
+    a cumsum is a reversed cumsum."""
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
+    return np.cumsum(x, axis=dim)
+
+
+def cumprod(x, dim):
+    return np.cumprod(x, axis=dim)

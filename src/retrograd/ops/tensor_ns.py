@@ -8,10 +8,14 @@ the two namespaces identical.
 from .arithmetic import pow  # noqa: A004
 from .cast import to as cast
 from .math import exp, log, tanh
-from .reduction import sum  # noqa: A004
+from ._reduction_scan import cumsum_ns as cumsum
+from .reduction import cumprod, prod, sum  # noqa: A004
 from .shape import expand, mT, permute, reshape, squeeze, sum_to, transpose, unsqueeze
 
 __all__ = [
+    "cumprod",
+    "cumsum",
+    "prod",
     "cast",
     "exp",
     "expand",
