@@ -5,17 +5,21 @@ import statistics
 import time
 
 
-def median_seconds(fn, repeats, warmup=1):
-    """Median wall time of `fn()` over `repeats` calls, after `warmup` untimed calls."""
+def median_seconds(fns, repeats, warmup=1):
+    """{name: median wall time of fns[name]()} over `repeats` calls each, after `warmup`
+    untimed calls. The frameworks take turns, one call each per round, so a machine that gets
+    busier or quieter during the run affects them alike."""
     for _ in range(warmup):
-        fn()
+        for fn in fns.values():
+            fn()
     gc.collect()
-    times = []
+    times = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def load_torch(threads):

@@ -32,40 +32,38 @@ def _leaves(make):
     return make(x), make(w), make(b)
 
 
-def run_retrograd(n_ops, repeats):
-    x, w, b = _leaves(lambda a: rg.tensor(a, requires_grad=True))
+def make_step(lib, n_ops):
+    """One forward+backward of the chain in `lib` (retrograd or torch), and its x leaf."""
+    x, w, b = _leaves(lambda a: lib.tensor(a, requires_grad=True))
 
     def step():
         x.grad = w.grad = b.grad = None
         chain(x, w, b, n_ops).backward()
 
-    return median_seconds(step, repeats), x.grad.data.copy()
+    return step, x
 
 
-def run_torch(torch, n_ops, repeats):
-    x, w, b = _leaves(lambda a: torch.tensor(a, requires_grad=True))
-
-    def step():
-        x.grad = w.grad = b.grad = None
-        chain(x, w, b, n_ops).backward()
-
-    return median_seconds(step, repeats), x.grad.numpy().copy()
+def _grad(x):
+    return np.array(x.grad.detach().numpy())  # the same spelling in both frameworks
 
 
 def run(torch, quick=False):
     rows = []
     cases = [(1_000, 3 if quick else 50, 1e6, "us/op"), (20_000, 1 if quick else 7, 1e3, "ms")]
     for n_ops, repeats, scale, unit in cases:
-        rg_s, rg_grad = run_retrograd(n_ops, repeats)
-        per_op = unit == "us/op"
-        rg_value = rg_s * scale / (n_ops if per_op else 1)
-        torch_value, note = None, ""
+        steps, leaves = {}, {}
+        steps["retrograd"], leaves["retrograd"] = make_step(rg, n_ops)
         if torch is not None:
-            t_s, t_grad = run_torch(torch, n_ops, repeats)
-            torch_value = t_s * scale / (n_ops if per_op else 1)
-            if not np.allclose(rg_grad, t_grad, rtol=1e-4, atol=1e-6):
+            steps["torch"], leaves["torch"] = make_step(torch, n_ops)
+        seconds = median_seconds(steps, repeats)
+        divisor = n_ops if unit == "us/op" else 1
+        value = {name: s * scale / divisor for name, s in seconds.items()}
+        note = ""
+        if torch is not None:
+            if not np.allclose(_grad(leaves["retrograd"]), _grad(leaves["torch"]), rtol=1e-4,
+                               atol=1e-6):
                 note = "gradients differ from torch!"
-        what = "per op" if per_op else "total"
+        what = "per op" if unit == "us/op" else "total"
         rows.append(Row(f"chain of {n_ops:,} ops on ({SIZE},), fwd+bwd, {what}", unit,
-                        rg_value, torch_value, note=note))
+                        value["retrograd"], value.get("torch"), note=note))
     return rows

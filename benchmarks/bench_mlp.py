@@ -98,6 +98,6 @@ def run(torch, quick=False):
     note = ""
     if max(first.values()) - min(first.values()) > 1e-4 * max(1.0, abs(first["numpy"])):
         note = "losses differ: " + ", ".join(f"{k} {v:.6f}" for k, v in first.items())
-    ms = {name: 1e3 * median_seconds(step, repeats, warmup) for name, step in steps.items()}
+    ms = {name: 1e3 * s for name, s in median_seconds(steps, repeats, warmup).items()}
     return [Row(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, CE + SGD step", "ms",
                 ms["retrograd"], ms.get("torch"), ms["numpy"], note=note)]
