@@ -166,6 +166,35 @@ def test_state_dict_round_trip_continues_the_same_run(name):
         np.testing.assert_array_equal(p.data, expected)
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
+def test_state_dict_survives_rg_save(name, tmp_path):
+    if not hasattr(rg, "save"):
+        pytest.skip("rg.save is not available")
+    cls, kwargs = getattr(rg.optim, name), OPTIMIZERS[name]
+    # NOTE: no 0-d parameter here: rg.load currently returns 0-d tensors with shape (1,).
+    params = make_params()[:2]
+    opt = cls(params, **kwargs)
+    for p in params:
+        p.grad = rg.tensor(np.ones_like(p.data))
+    opt.step()
+    sched = rg.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 2])
+    sched.step()
+    rg.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "ck.pt")
+    loaded = rg.load(tmp_path / "ck.pt")
+    fresh = cls(params, **kwargs)
+    fresh_sched = rg.optim.lr_scheduler.MultiStepLR(fresh, milestones=[1, 2])
+    fresh.load_state_dict(loaded["opt"])
+    fresh_sched.load_state_dict(loaded["sched"])
+    assert fresh.param_groups[0]["lr"] == opt.param_groups[0]["lr"] != kwargs["lr"]
+    assert fresh_sched.state_dict() == sched.state_dict()
+    for p in params:
+        for key, value in opt.state[p].items():
+            if key == "step":
+                assert fresh.state[p][key] == value
+            else:
+                np.testing.assert_array_equal(fresh.state[p][key].data, value.data)
+
+
 def test_state_dict_uses_indices_and_is_a_snapshot():
     a, b, c = make_params()
     opt = rg.optim.SGD([{"params": [a, b]}, {"params": [c], "lr": 0.5}], lr=0.1, momentum=0.9)
