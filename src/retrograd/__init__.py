@@ -7,7 +7,7 @@
     x.grad  # tensor([2., 4., 6.])
 """
 
-from . import autograd, ops, optim
+from . import autograd, func, ops, optim
 from .autograd.dtypes import (
     bfloat16,
     bool,

@@ -101,3 +101,13 @@ def cumsum(x, dim, reverse=False):
 
 def cumprod(x, dim):
     return np.cumprod(x, axis=dim)
+
+
+# linalg (ops/linalg.py)
+def einsum(equation, *operands):
+    # NOTE: optimize routes two-operand contractions through BLAS; pointless for one operand.
+    return np.einsum(equation, *operands, optimize=len(operands) > 1)
+
+
+def eye(n, m=None, dtype=None):
+    return np.eye(n, m, dtype=dtype)

@@ -7,12 +7,17 @@ the two namespaces identical.
 
 from .arithmetic import pow  # noqa: A004
 from .cast import to as cast
+from .creation import eye
+from .linalg import einsum, matmul
 from .math import exp, log, tanh
 from ._reduction_scan import cumsum_ns as cumsum
 from .reduction import cumprod, prod, sum  # noqa: A004
 from .shape import expand, mT, permute, reshape, squeeze, sum_to, transpose, unsqueeze
 
 __all__ = [
+    "einsum",
+    "eye",
+    "matmul",
     "cumprod",
     "cumsum",
     "prod",
