@@ -7,7 +7,7 @@
     x.grad  # tensor([2., 4., 6.])
 """
 
-from . import autograd, func, ops, optim
+from . import autograd, datasets, func, ops, optim, utils
 from .autograd.dtypes import (
     bfloat16,
     bool,
@@ -36,5 +36,6 @@ from .autograd.grad_mode import (
 )
 from .autograd.tensor import Tensor, is_tensor
 from .ops import *  # noqa: F403
+from .serialization import load, save
 
 __version__ = "0.1.0"
