@@ -99,12 +99,12 @@ def test_tensor_dataset_index_out_of_range_ends_iteration():
 def test_subset_and_concat():
     ds = make_dataset(6)
     sub = Subset(ds, [5, 1, 3])
-    assert len(sub) == 3 and sub[0][1].item() == 5 % 4 and sub[2][0][0].item() == 9.0
+    assert len(sub) == 3 and sub[0][1].item() == 5 % 4 and sub[2][0].tolist()[0] == 9.0
     both = ConcatDataset([Subset(ds, [0, 1]), ds])
     assert len(both) == 8
-    assert both[1][0][0].item() == 3.0
-    assert both[2][0][0].item() == 0.0  # first sample of the second part
-    assert both[-1][0][0].item() == 15.0
+    assert both[1][0].tolist()[0] == 3.0
+    assert both[2][0].tolist()[0] == 0.0  # first sample of the second part
+    assert both[-1][0].tolist()[0] == 15.0
     with pytest.raises(IndexError):
         both[8]
     with pytest.raises(IndexError):
