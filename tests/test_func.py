@@ -224,6 +224,19 @@ def test_jacrev_equals_jacfwd():
         func.jacobian(cubic, mode="forward")
 
 
+def test_jacobians_with_aux_and_kwargs():
+    x = _random(3)
+
+    def f(x, scale=1.0):
+        return x * scale, {"sum": x.sum()}
+
+    for transform in (func.jacrev, func.jacfwd):
+        jac, aux = transform(f, has_aux=True)(x, scale=2.0)
+        _close(jac, 2.0 * np.eye(3))
+        _close(aux["sum"], x.data.sum())
+        assert aux["sum"]._tangent is None and not aux["sum"].requires_grad
+
+
 def test_jacobian_of_a_linear_map_is_its_matrix():
     a = _random(4, 3)
     x = _random(3, seed=1)

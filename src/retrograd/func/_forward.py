@@ -5,6 +5,7 @@ import numpy as np
 from .. import ops
 from ..autograd import graph
 from ..autograd.forward_ad import dual_level, make_dual
+from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor, new_tensor
 from . import _reverse
 from ._pytree import check_argnums, flatten, rebuild_args, split_aux, tensor_leaves, unflatten
@@ -48,9 +49,9 @@ def _tangent_of(t):
     return new_tensor(np.zeros_like(t.data) if tangent is None else tangent)
 
 
-def _push(f, args, tangents_by_leaf, where):
-    """Run f under forward mode with tangents for some leaves of `args` (a list of (leaves,
-    spec) per argument); returns (outputs, out spec, tangents out, raw output)."""
+def _push(f, args, tangents_by_leaf):
+    """f's output, run under forward mode with tangents on some leaves of `args` (one (leaves,
+    spec) pair per argument; `tangents_by_leaf` maps (argument, leaf) to a tangent)."""
     with dual_level():
         call_args = []
         for k, (leaves, spec) in enumerate(args):
@@ -86,7 +87,7 @@ def jvp(f, primals, tangents, has_aux=False):
         for j in range(len(leaves)):
             by_leaf[(k, j)] = t_leaves[n]
             n += 1
-    out, aux = split_aux(_push(f, args, by_leaf, where), has_aux, where)
+    out, aux = split_aux(_push(f, args, by_leaf), has_aux, where)
     outputs, out_spec = tensor_leaves(out, where, "the output of f")
     primal_out = unflatten(out_spec, [_strip(o) for o in outputs])
     tangent_out = unflatten(out_spec, [_tangent_of(o) for o in outputs])
@@ -118,9 +119,11 @@ def jacfwd(f, argnums=0, has_aux=False):
             for e in range(x.data.size):
                 onehot = np.zeros(x.data.shape, dtype=x.data.dtype)
                 onehot.flat[e] = 1
-                out = _push(call, flat_args, {(a, j): new_tensor(onehot)}, where)
-                cols.append([_tangent_of(o).data for o in flatten(split_aux(out, has_aux,
-                                                                              where)[0])[0]])
+                # NOTE: no reverse graph: the Jacobian is built from tangents alone.
+                with no_grad():
+                    out = _push(call, flat_args, {(a, j): new_tensor(onehot)})
+                outputs = flatten(split_aux(out, has_aux, where)[0])[0]
+                cols.append([_tangent_of(o).data for o in outputs])
             columns.append(cols)
         if out is None:  # every input is empty: run f once for the output's structure
             out = call(*args)

@@ -101,24 +101,22 @@ def _reaches_other_leaves(outputs, own):
     return False
 
 
-def _gradients(outputs, cotangents, inputs, create_graph):
-    """d<cotangents, outputs>/d(inputs), zeros where an input is unused; the graph is kept."""
+def _gradients(outputs, cotangents, inputs, create_graph, retain_graph=True):
+    """d<cotangents, outputs>/d(inputs), zeros where an input is unused. The graph is kept by
+    default: vjp_fn and jacrev walk it once per cotangent, and a recorded backward pass (an
+    outer transform's) walks the forward graph again."""
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o._requires_grad]
     if not pairs:
-        return [_zeros(x, create_graph) for x in inputs]
+        return [new_tensor(np.zeros_like(x.data)) for x in inputs]
     grads = engine.grad(
         [o for o, _ in pairs],
         inputs,
         grad_outputs=[c for _, c in pairs],
-        retain_graph=True,
+        retain_graph=retain_graph or create_graph,
         create_graph=create_graph,
         materialize_grads=True,
     )
     return list(grads)
-
-
-def _zeros(x, create_graph):
-    return new_tensor(np.zeros_like(x.data))
 
 
 def _result(t, create_graph):
@@ -152,7 +150,7 @@ def grad_and_value(f, argnums=0, has_aux=False):
                 "rg.func.vjp or rg.func.jacrev for other outputs, or reduce it (.sum())"
             )
         record = _records(prepared, [out])
-        grads = _gradients([out], [None], prepared.inputs, record)
+        grads = _gradients([out], [None], prepared.inputs, record, retain_graph=False)
         value = _result(out, record)
         gradient = prepared.rebuild(grads)
         if has_aux:
@@ -305,6 +303,6 @@ def hvp(f, primals, tangents):
         for g, v in zip(grads, v_leaves):
             term = (g * v).sum()
             inner = term if inner is None else inner + term
-    hv = _gradients([inner], [None], prepared.inputs, record)
+    hv = _gradients([inner], [None], prepared.inputs, record, retain_graph=False)
     result = rebuild_args(prepared.specs, False, hv)
     return _result(out, record), (result[0] if single else result)
