@@ -17,9 +17,14 @@ def _all_specs():
     return specs
 
 
+def _builtin_ops():
+    """The registered ops retrograd itself defines (user code, docs examples may add others)."""
+    return {name for name, op in REGISTRY.items() if op.__module__.startswith("retrograd.")}
+
+
 def test_every_registered_op_has_a_spec():
     covered = {spec.op for spec in _all_specs()}
-    missing = sorted(set(REGISTRY) - covered)
+    missing = sorted(_builtin_ops() - covered)
     assert not missing, f"registered ops without an OpSpec: {missing}"
 
 

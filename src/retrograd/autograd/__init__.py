@@ -3,12 +3,17 @@
 from . import graph
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .engine import backward, grad
+from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import REGISTRY, Node, Op, apply
 from .tensor import Tensor
 
 __all__ = [
     "AnomalyError",
+    "Function",
+    "FunctionCtx",
+    "GradcheckError",
     "Node",
     "Op",
     "REGISTRY",
@@ -18,6 +23,8 @@ __all__ = [
     "detect_anomaly",
     "enable_grad",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "graph",
     "inference_mode",
     "is_anomaly_enabled",

@@ -55,7 +55,7 @@ class AnomalyMode:
         )
 
     def check_backward(self, node, index, gx):
-        data = getattr(gx, "data", gx)
+        data = gx if type(gx) is np.ndarray else gx.data  # ndarray.data is a memoryview
         if not self.check_nan or _all_finite(data):
             return
         raise AnomalyError(

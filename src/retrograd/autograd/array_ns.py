@@ -111,3 +111,148 @@ def einsum(equation, *operands):
 
 def eye(n, m=None, dtype=None):
     return np.eye(n, m, dtype=dtype)
+
+
+# shape, joining and indexing (ops/shape.py, ops/joining.py, ops/indexing.py)
+# `indices` is a normalized index `(basic, advanced)` from ops.indexing.normalize_index:
+# `x[basic]` is a view (basic None: x itself); `advanced` (None, or full slices and integer or
+# bool arrays) then picks from that view by NumPy's rules, which are PyTorch's once the integers
+# are gone (they are in `basic`).
+def index(x, indices):
+    basic, advanced = indices
+    if basic is not None:
+        x = x[basic]
+    if advanced is not None:
+        x = x[advanced]
+    return x
+
+
+def index_put(x, indices, values, accumulate=False):
+    """x with x[indices] = values (or += values, repeated indices adding up), out of place."""
+    out = np.array(x, copy=True)
+    _put(out, indices, np.asarray(values, dtype=out.dtype), accumulate)
+    return out
+
+
+def index_backward(g, indices, shape):
+    """Zeros of `shape` with g added at `indices` (repeats add up): the adjoint of `index`."""
+    out = np.zeros(shape, dtype=g.dtype)
+    _put(out, indices, g, True)
+    return out
+
+
+def gather(x, dim, index):
+    return x[_along_dim(index, dim)]
+
+
+def scatter_add(x, dim, index, src):
+    src = src[tuple(slice(0, n) for n in index.shape)]
+    return index_put(x, (None, _along_dim(index, dim)), src, accumulate=True)
+
+
+def index_select(x, dim, index):
+    return np.take(x, index, axis=dim)
+
+
+def cat(tensors, dim=0):
+    return np.concatenate(tensors, axis=dim)
+
+
+def stack(tensors, dim=0):
+    return np.stack(tensors, axis=dim)
+
+
+def flip(x, dims):
+    return np.flip(x, dims)
+
+
+def roll(x, shifts, dims=None):
+    return np.roll(x, shifts, dims)
+
+
+def tril(x, diagonal=0):
+    return np.tril(x, diagonal)
+
+
+def triu(x, diagonal=0):
+    return np.triu(x, diagonal)
+
+
+def _along_dim(index, dim):
+    """The advanced index that picks x[i][j][index[i][j][k]] (for dim=2): gather's index."""
+    ndim = index.ndim
+    return tuple(
+        index if d == dim else np.arange(n).reshape((-1,) + (1,) * (ndim - 1 - d))
+        for d, n in enumerate(index.shape)
+    )
+
+
+def _put(out, indices, values, accumulate):
+    """out[indices] = values (or +=, adding up repeated indices), in place."""
+    basic, advanced = indices
+    view = out if basic is None else out[basic]
+    if advanced is None:
+        if accumulate:
+            view += values
+        else:
+            view[...] = values
+        return
+    if not accumulate:
+        view[advanced] = values
+        return
+    if all(type(item) is slice or item.dtype == bool for item in advanced):
+        view[advanced] += values  # masks never repeat a position
+        return
+    positions = _flat_positions(view.shape, advanced)
+    values = np.broadcast_to(values, positions.shape)
+    # NOTE: np.add.at is fast only for 1-d indices into a 1-d array, hence flat positions
+    # (10x faster than add.at with the original index, 2x faster than bincount).
+    if view.flags.c_contiguous:
+        np.add.at(view.reshape(-1), positions.reshape(-1), values.reshape(-1))
+    else:
+        total = np.zeros(view.shape, dtype=view.dtype)
+        np.add.at(total.reshape(-1), positions.reshape(-1), values.reshape(-1))
+        view += total
+
+
+def _flat_positions(shape, advanced):
+    """C-order positions, in an array of `shape`, of the elements x[advanced] picks, laid out
+    as the result is. `advanced` holds full slices and integer or bool arrays."""
+    items = []
+    for item in advanced:
+        if type(item) is not slice and item.dtype == bool:
+            items.extend(np.nonzero(item))
+        else:
+            items.append(item)
+    items += [slice(None)] * (len(shape) - len(items))
+    array_dims = [d for d, item in enumerate(items) if type(item) is not slice]
+    broadcast = np.broadcast_shapes(*[items[d].shape for d in array_dims])
+    first, nb = array_dims[0], len(broadcast)
+    adjacent = array_dims[-1] - first + 1 == len(array_dims)
+    start = first if adjacent else 0  # NumPy's rule: where the broadcast index dims land
+    out_ndim = len(shape) - len(array_dims) + nb
+    stride, strides = 1, [0] * len(shape)
+    for d in range(len(shape) - 1, -1, -1):
+        strides[d] = stride
+        stride *= shape[d]
+    positions = np.zeros((), dtype=np.intp)
+    slices_seen = 0
+    for d, item in enumerate(items):
+        n = shape[d]
+        if type(item) is slice:
+            if not adjacent:
+                axis = nb + slices_seen
+            else:
+                axis = d if d < first else d - len(array_dims) + nb
+            slices_seen += 1
+            term = np.arange(n, dtype=np.intp) * strides[d]
+            positions = positions + term.reshape([n if a == axis else 1 for a in range(out_ndim)])
+            continue
+        if item.size and (item.min() < -n or item.max() >= n):
+            bad = item[(item < -n) | (item >= n)].flat[0]
+            raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+        term = np.where(item < 0, item + n, item).astype(np.intp) * strides[d]
+        lead = start + nb - item.ndim
+        tail = (1,) * (out_ndim - lead - item.ndim)
+        positions = positions + term.reshape((1,) * lead + item.shape + tail)
+    return positions

@@ -6,12 +6,14 @@ from ..autograd.tensor import Tensor
 from . import (
     activation,
     arithmetic,
+    arrange,
     cast,
     comparison,
     conv,
     creation,
     indexing,
     inplace,
+    joining,
     linalg,
     loss,
     math,
@@ -25,12 +27,14 @@ from . import (
 )
 from .activation import *  # noqa: F403
 from .arithmetic import *  # noqa: F403
+from .arrange import *  # noqa: F403
 from .cast import *  # noqa: F403
 from .comparison import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .inplace import *  # noqa: F403
+from .joining import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .math import *  # noqa: F403
@@ -44,12 +48,14 @@ from .straight_through import *  # noqa: F403
 _CATEGORIES = (
     activation,
     arithmetic,
+    arrange,
     cast,
     comparison,
     conv,
     creation,
     indexing,
     inplace,
+    joining,
     linalg,
     loss,
     math,

@@ -1,5 +1,476 @@
-"""(category: indexing) — ops are added here; see ops/arithmetic.py for the pattern."""
+"""Indexing: `t[index]`, gather/scatter, index_select/index_add, masked_select, take, nonzero.
 
-__all__ = []
+`t[index]` follows PyTorch: integers and slices (negative steps too, which PyTorch refuses)
+select, and the result is a view of `t`; integer tensors, arrays and lists, and bool masks pick
+elements into a new tensor. `normalize_index` turns a user index into the `(basic, advanced)`
+pair every op here runs on: `x[basic]` is a view holding the integer/slice/None part, and
+`advanced` (integer and bool arrays between full slices) then picks from it by NumPy's rules,
+which equal PyTorch's once the integers are gone.
 
-TENSOR_METHODS = {}
+Three primitives carry everything: `index` (read), `index_backward` (scatter-add into zeros, the
+adjoint of `index`, whose own VJP is `index` again, so gradients of any order exist) and
+`index_put` (write, out of place). gather, scatter, index_select, index_add, masked_select and
+take are composites of them.
+"""
+
+import numpy as np
+
+from ..autograd import array_ns
+from ..autograd.graph import Op
+from ..autograd.tensor import _tensors_to_arrays
+from ._util import Tensor, apply, check_dim, new_tensor, operand
+
+__all__ = [
+    "gather",
+    "scatter",
+    "scatter_add",
+    "index_select",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "index_put",
+    "masked_select",
+    "take",
+    "take_along_dim",
+    "select",
+    "nonzero",
+    "argwhere",
+]
+
+_FULL = slice(None)
+
+
+class Index(Op):
+    """x[indices] for a normalized index."""
+
+    name = "index"
+
+    @staticmethod
+    def forward(x, indices, **_):
+        return array_ns.index(x, indices)
+
+    @staticmethod
+    def vjp(ns, g, saved, params, needs):
+        return ns.index_backward(g, params["indices"], params["shape"])
+
+    @staticmethod
+    def jvp(ns, ts, xs, out, params):
+        return array_ns.index(ts[0], params["indices"])
+
+
+class IndexBackward(Op):
+    """Zeros of `shape` with g added at `indices`: the adjoint of `index` (and vice versa)."""
+
+    name = "index_backward"
+
+    @staticmethod
+    def forward(g, indices, shape):
+        return array_ns.index_backward(g, indices, shape)
+
+    @staticmethod
+    def vjp(ns, g, saved, params, needs):
+        return ns.index(g, params["indices"])
+
+    @staticmethod
+    def jvp(ns, ts, xs, out, params):
+        return array_ns.index_backward(ts[0], params["indices"], params["shape"])
+
+
+class IndexPut(Op):
+    """x with x[indices] = values (accumulate: += values, repeated indices adding up)."""
+
+    name = "index_put"
+    input_names = ("x", "values")
+
+    @staticmethod
+    def forward(x, values, indices, accumulate):
+        return array_ns.index_put(x, indices, values, accumulate)
+
+    @staticmethod
+    def vjp(ns, g, saved, params, needs):
+        indices = params["indices"]
+        gx = None
+        if needs[0]:
+            gx = g if params["accumulate"] else ns.index_put(g, indices, 0.0)
+        gv = ns.index(g, indices) if needs[1] else None  # the engine sums it to values' shape
+        return gx, gv
+
+    @staticmethod
+    def jvp(ns, ts, xs, out, params):
+        return array_ns.index_put(ts[0], params["indices"], ts[1], params["accumulate"])
+
+
+# ----------------------------------------------------------------- index normalization
+def normalize_index(index, shape):
+    """A user index for a tensor of `shape` as the pair `(basic, advanced)` NumPy runs.
+
+    `basic` (None when there is nothing to do) holds the ints, slices and None: `a[basic]` is
+    always a view. `advanced` is None, or full slices and integer/bool arrays (Tensors become
+    arrays) that pick from that view. Read with `a[basic][advanced]`, write with
+    `a[basic][advanced] = v` (the view makes it land in `a`); `array_ns.index`/`index_put`
+    do both. Integers select before the arrays are placed, as in PyTorch: `x[:, 0, :, i]` on
+    shape (2, 3, 4, 5) has shape (2, 4, 2), where NumPy gives (2, 2, 4).
+    """
+    items = index if type(index) is tuple else (index,)
+    ndim = len(shape)
+    converted = []
+    used = 0  # input dims the index consumes
+    has_array = False
+    simple = True  # only ints and slices
+    for item in items:
+        kind = type(item)
+        if kind is int or kind is slice:
+            used += 1
+            converted.append(item)
+            continue
+        simple = False
+        if item is not None and item is not Ellipsis:
+            item = _index_item(item)
+            kind = type(item)
+            if kind is int:
+                used += 1
+            elif kind is not bool:
+                used += item.ndim if item.dtype == bool else 1
+                has_array = True
+        converted.append(item)
+    if used > ndim:
+        raise IndexError(
+            f"index: too many indices for a tensor of dimension {ndim} (shape {tuple(shape)}): "
+            f"{_describe(index)}"
+        )
+    if simple:
+        return (*items, Ellipsis), None
+    basic, advanced = [], []
+    plain = True  # basic is all full slices
+    ellipsis = False
+    for item in converted:
+        kind = type(item)
+        if kind is int:
+            basic.append(item)
+            plain = False
+        elif kind is slice:
+            basic.append(item)
+            advanced.append(_FULL)
+            plain = plain and item == _FULL
+        elif item is None:
+            basic.append(None)
+            advanced.append(_FULL)
+            plain = False
+        elif item is Ellipsis:
+            if ellipsis:
+                raise IndexError(f"index: an index can only have one ellipsis: {_describe(index)}")
+            ellipsis = True
+            basic += [_FULL] * (ndim - used)
+            advanced += [_FULL] * (ndim - used)
+        elif kind is bool:
+            # a bool adds a dim of size 1 (True) or 0 (False); with arrays around, it is an
+            # advanced index of that size, as in PyTorch
+            basic.append(None)
+            plain = False
+            if item and not has_array:
+                advanced.append(_FULL)
+            else:
+                advanced.append(np.zeros(int(item), dtype=np.intp))
+                has_array = True
+        else:
+            basic += [_FULL] * (item.ndim if item.dtype == bool else 1)
+            advanced.append(item)
+    if not has_array:
+        basic.append(Ellipsis)  # so that a[basic] is a view even when it selects one element
+        return tuple(basic), None
+    while type(advanced[-1]) is slice:
+        advanced.pop()
+    return (None if plain else (*basic, Ellipsis)), tuple(advanced)
+
+
+def _index_item(item):
+    """One non-basic index entry as an int, a bool or an integer/bool array."""
+    if isinstance(item, Tensor):
+        item = item.data
+    elif isinstance(item, (list, tuple)):
+        item = np.asarray(_tensors_to_arrays(list(item)))
+        if item.size == 0:
+            item = item.astype(np.intp)
+    elif isinstance(item, np.integer):
+        return int(item)
+    elif isinstance(item, (bool, np.bool_)):
+        return bool(item)
+    if not isinstance(item, np.ndarray):
+        raise IndexError(
+            "index: only integers, slices, None, ..., bools and integer or bool tensors, arrays "
+            f"or lists are valid indices, got {type(item).__name__}"
+        )
+    kind = item.dtype.kind
+    if kind == "u" and item.dtype.itemsize == 1:
+        item = item.astype(bool)  # PyTorch reads uint8 tensors as masks
+        kind = "b"
+    if kind not in "iub":
+        raise IndexError(
+            f"index: tensors used as indices must be integer or bool, got dtype {item.dtype}"
+        )
+    if item.ndim == 0:
+        return bool(item) if kind == "b" else int(item)  # a 0-d tensor selects like an int
+    return item
+
+
+def _describe(index):
+    if isinstance(index, Tensor):
+        return f"a tensor of shape {index.shape} ({index.dtype})"
+    if isinstance(index, tuple):
+        return "(" + ", ".join(_describe(item) for item in index) + ")"
+    if isinstance(index, np.ndarray):
+        return f"an array of shape {index.shape} ({index.dtype})"
+    return repr(index)
+
+
+# ----------------------------------------------------------------- reading
+def _index(input, indices, op_name, index):
+    """Run the `index` primitive with an error that names the op, the index and the shape."""
+    shape = input.data.shape
+    try:
+        out = apply(Index, input, indices=indices, shape=shape)
+    except IndexError as err:
+        cause = err.__cause__ or err
+        raise IndexError(
+            f"{op_name}: invalid index {_describe(index)} for a tensor of shape {shape}: {cause}"
+        ) from None
+    if indices[1] is None:  # basic indexing: a view, sharing the version counter
+        base = input if input._base is None else input._base
+        out._base = base
+        out._version = base._counter()
+    return out
+
+
+def getitem(self, index):
+    """`t[index]` (see the module docstring)."""
+    kind = type(index)
+    if kind is int or kind is slice:  # fast path: x[t], x[a:b]
+        indices = ((index, Ellipsis), None)
+    else:
+        indices = normalize_index(index, self.data.shape)
+    return _index(self, indices, "index", index)
+
+
+def index_normalized(input, indices):
+    """`ns.index` on Tensors: `input[indices]` for a normalized index."""
+    return apply(Index, input, indices=indices, shape=input.data.shape)
+
+
+def index_backward(g, indices, shape):
+    """`ns.index_backward` on Tensors: zeros of `shape` with g added at `indices`."""
+    return apply(IndexBackward, g, indices=indices, shape=tuple(shape))
+
+
+def index_put_normalized(input, indices, values, accumulate=False):
+    """`ns.index_put` on Tensors: `index_put` for a normalized index."""
+    values = operand(values, input, "index_put")
+    if values.data.dtype != input.data.dtype:
+        values = values.to(input.data.dtype)
+    if values.data.ndim and values.data.shape[0] == 1:
+        # NumPy drops extra leading 1s of values; the engine's gradient shapes would not
+        target = array_ns.index(np.broadcast_to(np.empty((), bool), input.data.shape), indices)
+        if values.data.ndim > target.ndim:
+            values = values.reshape(values.data.shape[values.data.ndim - target.ndim :])
+    return apply(IndexPut, input, values, indices=indices, accumulate=bool(accumulate))
+
+
+def index_put(input, indices, values, accumulate=False):
+    """`input` with `input[indices] = values` (or `+=`, repeated indices adding up)."""
+    try:
+        return index_put_normalized(
+            input, normalize_index(indices, input.data.shape), values, accumulate
+        )
+    except IndexError as err:
+        raise IndexError(f"index_put: {err}") from None
+
+
+def _index_array(index, op_name, ndim=None):
+    """An integer index argument (Tensor, array or list) as an integer array."""
+    array = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if array.dtype.kind not in "iu" and not (array.size == 0 and array.dtype.kind == "f"):
+        raise TypeError(f"{op_name}: index must be an integer tensor, got dtype {array.dtype}")
+    array = array.astype(np.intp, copy=False)
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(
+            f"{op_name}: index has {array.ndim} dimensions but the input has {ndim}; they must "
+            "match"
+        )
+    return array
+
+
+def _along(input, dim, index, op_name, other=None):
+    """Check a gather/scatter index and build its normalized index."""
+    ndim = input.data.ndim
+    idx = _index_array(index, op_name, ndim=ndim)
+    d = check_dim(dim, ndim, op_name)
+    for k, n in enumerate(idx.shape):
+        if k != d and n > input.data.shape[k]:
+            raise ValueError(
+                f"{op_name}: index of shape {idx.shape} is larger than the input of shape "
+                f"{input.shape} in dimension {k}"
+            )
+        if other is not None and n > other.data.shape[k]:
+            raise ValueError(
+                f"{op_name}: index of shape {idx.shape} is larger than src of shape "
+                f"{other.shape} in dimension {k}"
+            )
+    return idx, (None, array_ns._along_dim(idx, d))
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j][k] = input[i][index[i][j][k]][k] (dim=1): index has input's number of dims."""
+    if input.data.ndim == 0:
+        idx = _index_array(index, "gather", ndim=0)
+        return gather(input.reshape(1), 0, idx.reshape(1)).reshape(())
+    _, indices = _along(input, dim, index, "gather")
+    return _index(input, indices, "gather", index)
+
+
+def take_along_dim(input, indices, dim=None):
+    """gather with input and indices broadcast against each other outside `dim`."""
+    if dim is None:
+        return gather(input.reshape(-1), 0, _index_array(indices, "take_along_dim").reshape(-1))
+    idx = _index_array(indices, "take_along_dim", ndim=input.data.ndim)
+    d = check_dim(dim, input.data.ndim, "take_along_dim")
+    shape_x, shape_i = list(input.data.shape), list(idx.shape)
+    for k in range(len(shape_x)):
+        if k != d:
+            shape_x[k] = shape_i[k] = np.broadcast_shapes((shape_x[k],), (shape_i[k],))[0]
+    return gather(input.expand(tuple(shape_x)), d, np.broadcast_to(idx, tuple(shape_i)))
+
+
+def index_select(input, dim, index):
+    idx = _index_array(index, "index_select")
+    if idx.ndim > 1:
+        raise ValueError(f"index_select: index must be 0-d or 1-d, got shape {idx.shape}")
+    d = check_dim(dim, input.data.ndim, "index_select")
+    indices = (None, (_FULL,) * d + (idx.reshape(-1),))
+    return _index(input, indices, "index_select", index)
+
+
+def take(input, index):
+    """input viewed as 1-d, indexed by `index` (the result has index's shape)."""
+    idx = _index_array(index, "take")
+    return _index(input.reshape(-1), (None, (idx,)), "take", index)
+
+
+def masked_select(input, mask):
+    """The elements of input where the (broadcast) bool mask is True, as a 1-d tensor."""
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != bool:
+        raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {m.dtype}")
+    shape = np.broadcast_shapes(input.data.shape, m.shape)
+    x = input.expand(shape) if input.data.shape != shape else input
+    return _index(x, (None, (np.broadcast_to(m, shape),)), "masked_select", mask)
+
+
+def select(input, dim, index):
+    """input[..., index, ...] with the index at `dim`: a view without that dim."""
+    d = check_dim(dim, input.data.ndim, "select")
+    return getitem(input, (_FULL,) * d + (int(index),))
+
+
+# ----------------------------------------------------------------- writing (out of place)
+def _dim_indices(input, dim, index, source, op_name):
+    idx = _index_array(index, op_name)
+    if idx.ndim > 1:
+        raise ValueError(f"{op_name}: index must be 0-d or 1-d, got shape {idx.shape}")
+    idx = idx.reshape(-1)
+    d = check_dim(dim, input.data.ndim, op_name)
+    if source is not None and isinstance(source, Tensor):
+        expected = list(input.data.shape)
+        if expected:
+            expected[d] = idx.size
+        if source.data.shape != tuple(expected) and source.data.ndim:
+            raise ValueError(
+                f"{op_name}: source of shape {source.shape} does not fit an input of shape "
+                f"{input.shape} with {idx.size} indices in dim {d} (expected {tuple(expected)})"
+            )
+    return (None, (_FULL,) * d + (idx,))
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """input with input[i][index[i][j]] = src[i][j] (dim=1), out of place; `reduce='add'` adds.
+
+    Where index repeats a position, which src element lands there is unspecified in PyTorch.
+    """
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter: give src (a tensor) or value (a number)")
+    if reduce not in (None, "add"):
+        raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
+    other = src if isinstance(src, Tensor) else None
+    idx, indices = _along(input, dim, index, "scatter", other)
+    if other is not None and other.data.shape != idx.shape:
+        src = other[tuple(slice(0, n) for n in idx.shape)]
+    try:
+        return index_put_normalized(input, indices, src, accumulate=reduce == "add")
+    except IndexError as err:
+        raise IndexError(f"scatter: {err}") from None
+
+
+def scatter_add(input, dim, index, src):
+    """input with src added at input[i][index[i][j]] (dim=1), repeated positions adding up."""
+    return scatter(input, dim, index, src, reduce="add")
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """input with alpha * source[..., j, ...] added at input[..., index[j], ...] (at dim)."""
+    indices = _dim_indices(input, dim, index, source, "index_add")
+    if alpha != 1:
+        source = source * alpha
+    return index_put_normalized(input, indices, source, accumulate=True)
+
+
+def index_copy(input, dim, index, source):
+    """input with input[..., index[j], ...] = source[..., j, ...] (at dim)."""
+    indices = _dim_indices(input, dim, index, source, "index_copy")
+    return index_put_normalized(input, indices, source)
+
+
+def index_fill(input, dim, index, value):
+    """input with input[..., index[j], ...] = value (at dim)."""
+    return index_put_normalized(input, _dim_indices(input, dim, index, None, "index_fill"), value)
+
+
+# ----------------------------------------------------------------- non-differentiable
+def nonzero(input, *, as_tuple=False):
+    """The indices of the non-zero elements: shape (n, ndim), or a tuple of ndim 1-d tensors."""
+    data = input.data
+    if as_tuple:
+        if data.ndim == 0:
+            return (new_tensor(np.zeros(int(data != 0), dtype=np.int64)),)
+        return tuple(new_tensor(a.astype(np.int64)) for a in np.nonzero(data))
+    return new_tensor(np.argwhere(data).astype(np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def _iter(self):
+    if self.data.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    for i in range(self.data.shape[0]):
+        yield getitem(self, i)
+
+
+TENSOR_METHODS = {
+    "__getitem__": getitem,
+    "__iter__": _iter,
+    "gather": gather,
+    "scatter": scatter,
+    "scatter_add": scatter_add,
+    "index_select": index_select,
+    "index_add": index_add,
+    "index_copy": index_copy,
+    "index_fill": index_fill,
+    "index_put": index_put,
+    "masked_select": masked_select,
+    "take": take,
+    "take_along_dim": take_along_dim,
+    "select": select,
+    "nonzero": nonzero,
+    "argwhere": argwhere,
+}

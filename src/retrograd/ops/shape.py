@@ -1,14 +1,17 @@
-"""Shape ops: reshape/view, expand, transpose/permute, squeeze/unsqueeze, and sum_to.
+"""Shape ops: reshape/view, expand, transpose/permute, squeeze/unsqueeze, sum_to, flatten,
+unflatten, movedim, narrow, diagonal.
 
 Shape ops return NumPy views where NumPy can, sharing memory (and the version counter) with
 their input, as PyTorch's views do.
 """
 
+import math
+
 import numpy as np
 
 from ..autograd import array_ns
 from ..autograd.graph import Op
-from ._util import apply, check_dim
+from ._util import apply, check_dim, normalize_dims
 
 __all__ = [
     "reshape",
@@ -21,6 +24,12 @@ __all__ = [
     "permute",
     "squeeze",
     "unsqueeze",
+    "flatten",
+    "unflatten",
+    "movedim",
+    "moveaxis",
+    "narrow",
+    "diagonal",
 ]
 
 
@@ -216,6 +225,96 @@ def unsqueeze(input, dim):
     return reshape(input, tuple(shape))
 
 
+def _sizes(sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        return tuple(int(n) for n in sizes[0])
+    return tuple(int(n) for n in sizes)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one (a 0-d input becomes shape (1,))."""
+    shape = input.data.shape
+    if not shape:
+        return reshape(input, (1,))
+    start = check_dim(start_dim, len(shape), "flatten")
+    end = check_dim(end_dim, len(shape), "flatten")
+    if start > end:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for an input of "
+            f"shape {shape}"
+        )
+    return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+
+
+def unflatten(input, dim, sizes):
+    """Split dim `dim` into `sizes` (one of them may be -1)."""
+    shape = input.data.shape
+    d = check_dim(dim, len(shape), "unflatten")
+    sizes = _infer_shape(tuple(sizes), shape[d], "unflatten")
+    return reshape(input, shape[:d] + sizes + shape[d + 1 :])
+
+
+def movedim(input, source, destination):
+    """Move dims `source` to positions `destination`, the others keeping their order."""
+    ndim = input.data.ndim
+    source = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    destination = (destination,) if isinstance(destination, (int, np.integer)) else tuple(
+        destination
+    )
+    if len(source) != len(destination):
+        raise ValueError(
+            f"movedim: source {source} and destination {destination} must have the same length"
+        )
+    for dims in (source, destination):
+        normalize_dims(dims, ndim, "movedim")  # rejects repeated dims
+    src = tuple(check_dim(d, ndim, "movedim") for d in source)
+    dst = tuple(check_dim(d, ndim, "movedim") for d in destination)
+    order = [d for d in range(ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+def narrow(input, dim, start, length):
+    """input[..., start:start + length, ...] along `dim` (start may be negative): a view."""
+    d = check_dim(dim, input.data.ndim, "narrow")
+    n = input.data.shape[d]
+    start, length = int(start), int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start {start} is out of range for dimension {d} of size {n}")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise ValueError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension {d} of size {n} "
+            f"(input of shape {input.shape})"
+        )
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the (dim1, dim2) planes, as a new last dim.
+
+    NOTE: a copy (built from advanced indexing), where PyTorch returns a view.
+    """
+    ndim = input.data.ndim
+    d1, d2 = check_dim(dim1, ndim, "diagonal"), check_dim(dim2, ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 are both dimension {d1}")
+    n1, n2 = input.data.shape[d1], input.data.shape[d2]
+    if offset >= 0:
+        size = max(0, min(n1, n2 - offset))
+        rows, cols = np.arange(size), np.arange(size) + offset
+    else:
+        size = max(0, min(n1 + offset, n2))
+        rows, cols = np.arange(size) - offset, np.arange(size)
+    x = movedim(input, (d1, d2), (ndim - 2, ndim - 1))
+    return x[..., rows, cols]
+
+
 def _t(input):
     if input.data.ndim > 2:
         raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got shape {input.shape}")
@@ -253,4 +352,10 @@ TENSOR_METHODS = {
     "expand_as": lambda self, other: expand(self, other.shape),
     "view_as": lambda self, other: reshape(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),
+    "flatten": flatten,
+    "unflatten": unflatten,
+    "movedim": movedim,
+    "moveaxis": movedim,
+    "narrow": narrow,
+    "diagonal": diagonal,
 }

@@ -6,8 +6,13 @@ the two namespaces identical.
 """
 
 from .arithmetic import pow  # noqa: A004
+from .arrange import flip, roll, tril, triu
 from .cast import to as cast
 from .creation import eye
+from .indexing import gather, index_backward, index_select, scatter_add
+from .indexing import index_normalized as index
+from .indexing import index_put_normalized as index_put
+from .joining import cat, stack
 from .linalg import einsum, matmul
 from .math import exp, log, tanh
 from ._reduction_scan import cumsum_ns as cumsum
@@ -35,4 +40,16 @@ __all__ = [
     "tanh",
     "transpose",
     "unsqueeze",
+    "cat",
+    "flip",
+    "gather",
+    "index",
+    "index_backward",
+    "index_put",
+    "index_select",
+    "roll",
+    "scatter_add",
+    "stack",
+    "tril",
+    "triu",
 ]
