@@ -24,13 +24,14 @@ ones_like = np.ones_like
 
 
 def sigmoid(x):
-    # NOTE: split by sign so exp never overflows.
+    # NOTE: 1 / (1 + exp(-x)) is accurate everywhere: where exp(-x) overflows to inf the result
+    # is the correct limit 0. Four in-place passes, about 10x faster than splitting by sign.
     out = np.empty_like(x)
-    positive = x >= 0
-    out[positive] = 1.0 / (1.0 + np.exp(-x[positive]))
-    e = np.exp(x[~positive])
-    out[~positive] = e / (1.0 + e)
-    return out
+    np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
 
 
 def where(condition, x, y):
@@ -256,3 +257,196 @@ def _flat_positions(shape, advanced):
         tail = (1,) * (out_ndim - lead - item.ndim)
         positions = positions + term.reshape((1,) * lead + item.shape + tail)
     return positions
+
+
+# elementwise (ops/math.py, activation.py, comparison.py, rounding.py)
+sinh = np.sinh
+cosh = np.cosh
+floor = np.floor
+trunc = np.trunc
+
+
+# NOTE: NumPy has no error function and SciPy is no dependency: erf and erfc below are W. J.
+# Cody's rational Chebyshev approximations (Math. Comp. 23, 1969; SPECFUN's CALERF), about
+# 1e-16 relative error in float64, vectorised by splitting the elements by range.
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+          2.84423683343917062e03)
+_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+          3.43936767414372164e03, 1.23033935480374942e03)
+_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERF_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+          6.05183413124413191e-2, 2.33520497626869185e-3)
+_ERF_SMALL = 0.46875  # |x| up to here: erf(x) = x R(x^2); beyond: erfc(|x|) = exp(-x^2) R(|x|)
+
+
+def _erf_small(x):
+    z = x * x
+    num = _ERF_A[4] * z
+    den = z.copy()
+    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
+        num += a
+        num *= z
+        den += b
+        den *= z
+    return x * (num + _ERF_A[3]) / (den + _ERF_B[3])
+
+
+def _erfc_scaled_mid(y):
+    """exp(y^2) erfc(y) for 0.46875 < y <= 4."""
+    num = _ERF_C[8] * y
+    den = y.copy()
+    for c, d in zip(_ERF_C[:7], _ERF_D[:7]):
+        num += c
+        num *= y
+        den += d
+        den *= y
+    return (num + _ERF_C[7]) / (den + _ERF_D[7])
+
+
+def _erfc_scaled_large(y):
+    """exp(y^2) erfc(y) for y > 4."""
+    z = 1.0 / (y * y)
+    num = _ERF_P[5] * z
+    den = z.copy()
+    for p, q in zip(_ERF_P[:4], _ERF_Q[:4]):
+        num += p
+        num *= z
+        den += q
+        den *= z
+    return (0.56418958354775628695 - z * (num + _ERF_P[4]) / (den + _ERF_Q[4])) / y
+
+
+def _erfc_positive(y, relative):
+    """erfc(y) for a flat array of y > 0.46875 (or nan). With `relative`, exp(-y^2) is formed
+    without the rounding error of y*y (Cody's split), which erfc needs in its far tail and erf
+    (which only needs erfc to absolute accuracy) can skip."""
+    y = np.minimum(y, 30.0)  # erfc(30) underflows to 0; keeps inf out of the arithmetic
+    large = np.flatnonzero(y > 4.0)
+    if large.size == 0:
+        r = _erfc_scaled_mid(y)
+    elif large.size == y.size:
+        r = _erfc_scaled_large(y)
+    else:  # NOTE: take/put with indices: far cheaper than boolean-mask indexing in NumPy
+        r = _erfc_scaled_mid(np.minimum(y, 4.0))
+        r.put(large, _erfc_scaled_large(y.take(large)))
+    if relative:
+        head = np.trunc(y * 16.0) / 16.0
+        return np.exp(-head * head) * np.exp(-(y - head) * (y + head)) * r
+    return np.exp(-(y * y)) * r
+
+
+def _erf_float32(x):
+    """erf in single precision (a few ulp): Eigen's rational approximation on [-4, 4], one pass
+    per coefficient and no branches, so the float32 hot path (GELU) stays cheap."""
+    x = np.clip(x, -4.0, 4.0)  # erf(+-4) rounds to +-1 in float32
+    z = x * x
+    p = z * _ERF32_ALPHA[0]
+    for a in _ERF32_ALPHA[1:-1]:
+        p += a
+        p *= z
+    p += _ERF32_ALPHA[-1]
+    p *= x
+    q = z * _ERF32_BETA[0]
+    for b in _ERF32_BETA[1:-1]:
+        q += b
+        q *= z
+    q += _ERF32_BETA[-1]
+    p /= q
+    return p
+
+
+_ERF32_ALPHA = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                -1.60960333262415e-02)
+_ERF32_BETA = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+               -7.37332916720468e-03, -1.42647390514189e-02)
+
+
+def _as_float(x, dtype):
+    """`x` as an array of `dtype` and the dtype to return (x's own, when it differs)."""
+    x = np.asarray(x)
+    if x.dtype == dtype:
+        return x, None
+    return x.astype(dtype), (x.dtype if x.dtype.kind == "f" or x.dtype.kind == "V" else None)
+
+
+def erf(x):
+    x = np.asarray(x)
+    if x.dtype != np.float64:
+        x32, back = _as_float(x, np.float32)
+        out = _erf_float32(x32)
+        return out if back is None else out.astype(back)
+    flat = x.reshape(-1)
+    big = np.flatnonzero(np.abs(flat) > _ERF_SMALL)
+    if big.size == 0:
+        out = _erf_small(flat)
+    else:
+        out = _erf_small(np.clip(flat, -_ERF_SMALL, _ERF_SMALL))
+        xb = flat.take(big)
+        out.put(big, np.copysign((0.5 - _erfc_positive(np.abs(xb), False)) + 0.5, xb))
+    return out.reshape(x.shape)
+
+
+def erfc(x):
+    x = np.asarray(x)
+    x, back = _as_float(x, np.float64 if x.dtype == np.float64 else np.float32)
+    flat = x.reshape(-1)
+    big = np.flatnonzero(np.abs(flat) > _ERF_SMALL)
+    out = 1.0 - _erf_small(np.clip(flat, -_ERF_SMALL, _ERF_SMALL))
+    if big.size:
+        xb = flat.take(big)
+        tail = _erfc_positive(np.abs(xb), True)
+        out.put(big, np.where(xb < 0, 2.0 - tail, tail))
+    out = out.reshape(x.shape)
+    return out if back is None else out.astype(back)
+
+
+def erfinv(x):
+    """Inverse error function: a starting guess from M. Giles' single-precision approximation
+    ("Approximating the erfinv function", GPU Computing Gems, 2011), refined in float64 by
+    Halley steps on erf near the centre and by Newton steps on log(erfc) near +-1, where
+    1 - |x| is exact and erfc keeps its relative precision."""
+    x, back = _as_float(x, np.float64)
+    a = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = -np.log((1.0 - a) * (1.0 + a))
+        central = w < 5.0
+        u = np.where(central, w - 2.5, np.sqrt(w) - 3.0)
+        p = np.where(central, 2.81022636e-08, -0.000200214257)
+        for c_central, c_tail in _ERFINV_GILES:
+            p = np.where(central, c_central, c_tail) + p * u
+        finite = a < 1.0
+        z = np.where(finite, p * a, 0.0)
+        tail = a > 0.5
+        log_target = np.log(np.where(tail, 1.0 - a, 1.0))
+        for _ in range(4):
+            # centre: f = erf(z) - a, f' = 2/sqrt(pi) exp(-z^2), f''/f' = -2z (Halley);
+            # tail: f = log erfc(z) - log(1 - a), f' = -2/sqrt(pi) exp(-z^2) / erfc(z) (Newton)
+            density = _TWO_OVER_SQRT_PI * np.exp(-(z * z))
+            c = erfc(np.where(tail, z, 0.0))
+            step_tail = (np.log(c) - log_target) / (-density / c)
+            step = (erf(z) - a) / density
+            z = np.where(tail, z - step_tail, z - step / (1.0 + z * step))
+        z = np.where(finite, z, np.where(a == 1.0, np.inf, np.nan))
+    out = np.copysign(z, x)
+    return out if back is None else out.astype(back)
+
+
+_TWO_OVER_SQRT_PI = 1.1283791670955125739
+_ERFINV_GILES = (  # (central, tail) coefficient pairs, highest degree first after the leading one
+    (3.43273939e-07, 0.000100950558),
+    (-3.5233877e-06, 0.00134934322),
+    (-4.39150654e-06, -0.00367342844),
+    (0.00021858087, 0.00573950773),
+    (-0.00125372503, -0.0076224613),
+    (-0.00417768164, 0.00943887047),
+    (0.246640727, 1.00167406),
+    (1.50140941, 2.83297682),
+)

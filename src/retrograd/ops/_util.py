@@ -58,6 +58,8 @@ def result_dtype(x, y):
     if a_scalar != b_scalar:
         dims, zero_d = (b, a) if a_scalar else (a, b)
         return zero_d if _category(zero_d) > _category(dims) else dims
+    if _category(a) != _category(b):  # int64 with float32 is float32 in PyTorch, not float64
+        return a if _category(a) > _category(b) else b
     try:
         return np.promote_types(a, b)
     except TypeError:  # bfloat16 with float16: PyTorch gives float32

@@ -1,77 +1,282 @@
-"""Elementwise math: exp, log, powers and roots, trigonometric and hyperbolic functions."""
+"""Elementwise math: exponentials and logarithms, powers and roots, abs and sign, the error
+function, and lerp; the trigonometric and hyperbolic functions, atan2 and hypot live in
+`_trigonometric.py` and are re-exported here.
+
+Most primitives are `Elementwise`: y = f(x) with one rule for the derivative f'(x) in terms of
+x and/or y. Functions of a real variable promote integer and bool inputs to the default float
+dtype, as PyTorch does; abs, sign and square keep integer dtypes.
+"""
+
+import math
 
 import numpy as np
 
+from ..autograd import array_ns
 from ..autograd.graph import Op
+from . import _trigonometric
+from ._elementwise import Elementwise, floating
+from ._trigonometric import *  # noqa: F403
 from ._util import apply
 
-__all__ = ["exp", "log", "tanh"]
+__all__ = [
+    "exp", "exp2", "expm1", "log", "log1p", "log2", "log10",
+    "sqrt", "rsqrt", "square", "reciprocal",
+    "abs", "absolute", "sign", "sgn",
+    "erf", "erfc", "erfinv", "lerp",
+    *_trigonometric.__all__,
+]  # fmt: skip
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
-class Exp(Op):
+# ------------------------------------------------------------------ exponentials and logs
+class Exp(Elementwise):
     name = "exp"
     save_out = True
+    forward = staticmethod(np.exp)
 
     @staticmethod
-    def forward(x):
-        return np.exp(x)
+    def derivative(ns, x, out):
+        return out
+
+
+class Exp2(Elementwise):
+    name = "exp2"
+    save_out = True
+    forward = staticmethod(np.exp2)
 
     @staticmethod
-    def vjp(ns, g, saved, params, needs):
-        (out,) = saved
-        return g * out
+    def derivative(ns, x, out):
+        return out * _LN2
+
+
+class Expm1(Elementwise):
+    name = "expm1"
+    save_out = True
+    forward = staticmethod(np.expm1)
 
     @staticmethod
-    def jvp(ns, ts, xs, out, params):
-        return ts[0] * out
+    def derivative(ns, x, out):
+        return out + 1
 
 
-class Log(Op):
+class Log(Elementwise):
     name = "log"
     save = (0,)
+    forward = staticmethod(np.log)
 
     @staticmethod
-    def forward(x):
-        return np.log(x)
+    def derivative(ns, x, out):
+        return 1 / x
+
+
+class Log1p(Elementwise):
+    name = "log1p"
+    save = (0,)
+    forward = staticmethod(np.log1p)
 
     @staticmethod
-    def vjp(ns, g, saved, params, needs):
-        (x,) = saved
-        return g / x
+    def derivative(ns, x, out):
+        return 1 / (x + 1)
+
+
+class Log2(Elementwise):
+    name = "log2"
+    save = (0,)
+    forward = staticmethod(np.log2)
 
     @staticmethod
-    def jvp(ns, ts, xs, out, params):
-        return ts[0] / xs[0]
+    def derivative(ns, x, out):
+        return 1 / (x * _LN2)
 
 
-class Tanh(Op):
-    name = "tanh"
+class Log10(Elementwise):
+    name = "log10"
+    save = (0,)
+    forward = staticmethod(np.log10)
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return 1 / (x * _LN10)
+
+
+# ------------------------------------------------------------------ powers and roots
+class Sqrt(Elementwise):
+    name = "sqrt"
+    save_out = True
+    forward = staticmethod(np.sqrt)
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return 0.5 / out
+
+
+class Rsqrt(Elementwise):
+    name = "rsqrt"
     save_out = True
 
     @staticmethod
     def forward(x):
-        return np.tanh(x)
+        with np.errstate(divide="ignore"):  # rsqrt(0) = inf, as in PyTorch
+            return 1 / np.sqrt(x)
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return -0.5 * out * out * out
+
+
+class Reciprocal(Elementwise):
+    name = "reciprocal"
+    save_out = True
+
+    @staticmethod
+    def forward(x):
+        with np.errstate(divide="ignore"):
+            return 1 / x
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return -(out * out)
+
+
+# ------------------------------------------------------------------ abs and sign
+class Abs(Elementwise):
+    name = "abs"
+    save = (0,)
+    forward = staticmethod(np.abs)
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return ns.sign(x)  # abs'(0) = 0, PyTorch's subgradient
+
+
+class Sign(Op):
+    name = "sign"
+    forward = staticmethod(np.sign)
 
     @staticmethod
     def vjp(ns, g, saved, params, needs):
-        (out,) = saved
-        return g * (1 - out * out)
+        return ns.zeros_like(g)
 
     @staticmethod
     def jvp(ns, ts, xs, out, params):
-        return ts[0] * (1 - out * out)
+        return np.zeros_like(ts[0])
 
 
+# ------------------------------------------------------------------ error function
+# NOTE: NumPy has no erf; array_ns carries a vectorised W. J. Cody rational approximation.
+class Erf(Elementwise):
+    name = "erf"
+    save = (0,)
+    forward = staticmethod(array_ns.erf)
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return _TWO_OVER_SQRT_PI * ns.exp(-(x * x))
+
+
+class Erfc(Elementwise):
+    name = "erfc"
+    save = (0,)
+    forward = staticmethod(array_ns.erfc)
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return -_TWO_OVER_SQRT_PI * ns.exp(-(x * x))
+
+
+class Erfinv(Elementwise):
+    name = "erfinv"
+    save_out = True
+    forward = staticmethod(array_ns.erfinv)
+
+    @staticmethod
+    def derivative(ns, x, out):
+        return _SQRT_PI_OVER_TWO * ns.exp(out * out)
+
+
+# ------------------------------------------------------------------ public functions
 def exp(input):
-    return apply(Exp, input)
+    return apply(Exp, floating(input))
+
+
+def exp2(input):
+    return apply(Exp2, floating(input))
+
+
+def expm1(input):
+    return apply(Expm1, floating(input))
 
 
 def log(input):
-    return apply(Log, input)
+    return apply(Log, floating(input))
 
 
-def tanh(input):
-    return apply(Tanh, input)
+def log1p(input):
+    return apply(Log1p, floating(input))
 
 
-TENSOR_METHODS = {"exp": exp, "log": log, "tanh": tanh}
+def log2(input):
+    return apply(Log2, floating(input))
+
+
+def log10(input):
+    return apply(Log10, floating(input))
+
+
+def sqrt(input):
+    return apply(Sqrt, floating(input))
+
+
+def rsqrt(input):
+    return apply(Rsqrt, floating(input))
+
+
+def square(input):
+    """input * input; integer tensors stay integer."""
+    return input.pow(2)
+
+
+def reciprocal(input):
+    return apply(Reciprocal, floating(input))
+
+
+def abs(input):  # noqa: A001 - PyTorch's name
+    return apply(Abs, input)
+
+
+def sign(input):
+    """-1, 0 or 1 by the sign of each element; its gradient is zero everywhere."""
+    return apply(Sign, input)
+
+
+def erf(input):
+    """The error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x."""
+    return apply(Erf, floating(input))
+
+
+def erfc(input):
+    """1 - erf(x), accurate where erf(x) is close to 1."""
+    return apply(Erfc, floating(input))
+
+
+def erfinv(input):
+    """The inverse of erf on (-1, 1); +-inf at +-1 and nan outside."""
+    return apply(Erfinv, floating(input))
+
+
+def lerp(input, end, weight):
+    """input + weight * (end - input); weight is a number or a tensor."""
+    return input + weight * (end - input)
+
+
+absolute = abs
+sgn = sign
+
+TENSOR_METHODS = {
+    name: globals()[name] for name in __all__
+}
+TENSOR_METHODS["__abs__"] = abs

@@ -5,18 +5,21 @@ recorded like any other computation and can be differentiated again. A test keep
 the two namespaces identical.
 """
 
+from .activation import sigmoid
 from .arithmetic import pow  # noqa: A004
 from .arrange import flip, roll, tril, triu
 from .cast import to as cast
-from .creation import eye
+from .comparison import maximum, minimum, where
+from .creation import eye, ones_like, zeros_like
 from .indexing import gather, index_backward, index_select, scatter_add
 from .indexing import index_normalized as index
 from .indexing import index_put_normalized as index_put
 from .joining import cat, stack
 from .linalg import einsum, matmul
-from .math import exp, log, tanh
+from .math import abs, cos, cosh, erf, erfc, erfinv, exp, log, sign, sin, sinh, sqrt, tanh  # noqa: A004
 from ._reduction_scan import cumsum_ns as cumsum
 from .reduction import cumprod, prod, sum  # noqa: A004
+from .rounding import floor, trunc
 from .shape import expand, mT, permute, reshape, squeeze, sum_to, transpose, unsqueeze
 
 __all__ = [
@@ -52,4 +55,22 @@ __all__ = [
     "stack",
     "tril",
     "triu",
+    "abs",
+    "cos",
+    "cosh",
+    "erf",
+    "erfc",
+    "erfinv",
+    "floor",
+    "maximum",
+    "minimum",
+    "ones_like",
+    "sigmoid",
+    "sign",
+    "sin",
+    "sinh",
+    "sqrt",
+    "trunc",
+    "where",
+    "zeros_like",
 ]
