@@ -190,8 +190,9 @@ class _Grads:
     __slots__ = ("items",)
     shape = _DUMMY.shape
     dtype = _DUMMY.dtype
-    data = _DUMMY  # what anomaly mode checks for NaN: nothing (the real gradients are checked
-    # where they leave the shared node)
+    # NOTE: anomaly mode checks `.data` for NaN: here nothing; the gradients are checked where
+    # they leave the shared node.
+    data = _DUMMY
 
     def __init__(self, items):
         self.items = items
