@@ -177,10 +177,7 @@ def _keep_saved(ctx, node, outs, results):
     ctx._layout = tuple(layout)
     ctx._out_nodes = out_nodes
     ctx._n_kept = len(kept)
-    node.saved = tuple(kept)
-    # As apply does: version numbers at save time, or None while no saved tensor has a counter.
-    if any(t._version is not None for t in kept):
-        node.versions = tuple(0 if t._version is None else t._version[0] for t in kept)
+    graph.save_tensors(node, kept)
 
 
 class _Grads:
