@@ -21,6 +21,7 @@ from . import (
     random,
     reduction,
     rounding,
+    scatter_gather,
     shape,
     straight_through,
     tensor_ns,
@@ -42,6 +43,7 @@ from .pooling import *  # noqa: F403
 from .random import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .rounding import *  # noqa: F403
+from .scatter_gather import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .straight_through import *  # noqa: F403
 
@@ -63,6 +65,7 @@ _CATEGORIES = (
     random,
     reduction,
     rounding,
+    scatter_gather,
     shape,
     straight_through,
 )

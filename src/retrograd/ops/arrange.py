@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.graph import Op
 from ._util import apply, check_dim, normalize_dims
-from .indexing import index_select
+from .scatter_gather import index_select
 
 __all__ = ["flip", "fliplr", "flipud", "roll", "tril", "triu", "pad"]
 

@@ -1,4 +1,4 @@
-"""Indexing: `t[index]`, gather/scatter, index_select/index_add, masked_select, take, nonzero.
+"""Indexing: `t[index]`, index_put, masked_select, take, select, nonzero.
 
 `t[index]` follows PyTorch: integers and slices (negative steps too, which PyTorch refuses)
 select, and the result is a view of `t`; integer tensors, arrays and lists, and bool masks pick
@@ -9,8 +9,8 @@ which equal PyTorch's once the integers are gone.
 
 Three primitives carry everything: `index` (read), `index_backward` (scatter-add into zeros, the
 adjoint of `index`, whose own VJP is `index` again, so gradients of any order exist) and
-`index_put` (write, out of place). gather, scatter, index_select, index_add, masked_select and
-take are composites of them.
+`index_put` (write, out of place). Everything else that reads or writes by index (masked_select
+and take here; gather, scatter, index_select, index_add in scatter_gather.py) is a composite.
 """
 
 import numpy as np
@@ -21,17 +21,9 @@ from ..autograd.tensor import _tensors_to_arrays
 from ._util import Tensor, apply, check_dim, new_tensor, operand
 
 __all__ = [
-    "gather",
-    "scatter",
-    "scatter_add",
-    "index_select",
-    "index_add",
-    "index_copy",
-    "index_fill",
     "index_put",
     "masked_select",
     "take",
-    "take_along_dim",
     "select",
     "nonzero",
     "argwhere",
@@ -298,56 +290,6 @@ def _index_array(index, op_name, ndim=None):
     return array
 
 
-def _along(input, dim, index, op_name, other=None):
-    """Check a gather/scatter index and build its normalized index."""
-    ndim = input.data.ndim
-    idx = _index_array(index, op_name, ndim=ndim)
-    d = check_dim(dim, ndim, op_name)
-    for k, n in enumerate(idx.shape):
-        if k != d and n > input.data.shape[k]:
-            raise ValueError(
-                f"{op_name}: index of shape {idx.shape} is larger than the input of shape "
-                f"{input.shape} in dimension {k}"
-            )
-        if other is not None and n > other.data.shape[k]:
-            raise ValueError(
-                f"{op_name}: index of shape {idx.shape} is larger than src of shape "
-                f"{other.shape} in dimension {k}"
-            )
-    return idx, (None, array_ns._along_dim(idx, d))
-
-
-def gather(input, dim, index, *, sparse_grad=False):
-    """out[i][j][k] = input[i][index[i][j][k]][k] (dim=1): index has input's number of dims."""
-    if input.data.ndim == 0:
-        idx = _index_array(index, "gather", ndim=0)
-        return gather(input.reshape(1), 0, idx.reshape(1)).reshape(())
-    _, indices = _along(input, dim, index, "gather")
-    return _index(input, indices, "gather", index)
-
-
-def take_along_dim(input, indices, dim=None):
-    """gather with input and indices broadcast against each other outside `dim`."""
-    if dim is None:
-        return gather(input.reshape(-1), 0, _index_array(indices, "take_along_dim").reshape(-1))
-    idx = _index_array(indices, "take_along_dim", ndim=input.data.ndim)
-    d = check_dim(dim, input.data.ndim, "take_along_dim")
-    shape_x, shape_i = list(input.data.shape), list(idx.shape)
-    for k in range(len(shape_x)):
-        if k != d:
-            shape_x[k] = shape_i[k] = np.broadcast_shapes((shape_x[k],), (shape_i[k],))[0]
-    return gather(input.expand(tuple(shape_x)), d, np.broadcast_to(idx, tuple(shape_i)))
-
-
-def index_select(input, dim, index):
-    idx = _index_array(index, "index_select")
-    if idx.ndim > 1:
-        raise ValueError(f"index_select: index must be 0-d or 1-d, got shape {idx.shape}")
-    d = check_dim(dim, input.data.ndim, "index_select")
-    indices = (None, (_FULL,) * d + (idx.reshape(-1),))
-    return _index(input, indices, "index_select", index)
-
-
 def take(input, index):
     """input viewed as 1-d, indexed by `index` (the result has index's shape)."""
     idx = _index_array(index, "take")
@@ -368,70 +310,6 @@ def select(input, dim, index):
     """input[..., index, ...] with the index at `dim`: a view without that dim."""
     d = check_dim(dim, input.data.ndim, "select")
     return getitem(input, (_FULL,) * d + (int(index),))
-
-
-# ----------------------------------------------------------------- writing (out of place)
-def _dim_indices(input, dim, index, source, op_name):
-    idx = _index_array(index, op_name)
-    if idx.ndim > 1:
-        raise ValueError(f"{op_name}: index must be 0-d or 1-d, got shape {idx.shape}")
-    idx = idx.reshape(-1)
-    d = check_dim(dim, input.data.ndim, op_name)
-    if source is not None and isinstance(source, Tensor):
-        expected = list(input.data.shape)
-        if expected:
-            expected[d] = idx.size
-        if source.data.shape != tuple(expected) and source.data.ndim:
-            raise ValueError(
-                f"{op_name}: source of shape {source.shape} does not fit an input of shape "
-                f"{input.shape} with {idx.size} indices in dim {d} (expected {tuple(expected)})"
-            )
-    return (None, (_FULL,) * d + (idx,))
-
-
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """input with input[i][index[i][j]] = src[i][j] (dim=1), out of place; `reduce='add'` adds.
-
-    Where index repeats a position, which src element lands there is unspecified in PyTorch.
-    """
-    if src is None:
-        src = value
-    if src is None:
-        raise TypeError("scatter: give src (a tensor) or value (a number)")
-    if reduce not in (None, "add"):
-        raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
-    other = src if isinstance(src, Tensor) else None
-    idx, indices = _along(input, dim, index, "scatter", other)
-    if other is not None and other.data.shape != idx.shape:
-        src = other[tuple(slice(0, n) for n in idx.shape)]
-    try:
-        return index_put_normalized(input, indices, src, accumulate=reduce == "add")
-    except IndexError as err:
-        raise IndexError(f"scatter: {err}") from None
-
-
-def scatter_add(input, dim, index, src):
-    """input with src added at input[i][index[i][j]] (dim=1), repeated positions adding up."""
-    return scatter(input, dim, index, src, reduce="add")
-
-
-def index_add(input, dim, index, source, *, alpha=1):
-    """input with alpha * source[..., j, ...] added at input[..., index[j], ...] (at dim)."""
-    indices = _dim_indices(input, dim, index, source, "index_add")
-    if alpha != 1:
-        source = source * alpha
-    return index_put_normalized(input, indices, source, accumulate=True)
-
-
-def index_copy(input, dim, index, source):
-    """input with input[..., index[j], ...] = source[..., j, ...] (at dim)."""
-    indices = _dim_indices(input, dim, index, source, "index_copy")
-    return index_put_normalized(input, indices, source)
-
-
-def index_fill(input, dim, index, value):
-    """input with input[..., index[j], ...] = value (at dim)."""
-    return index_put_normalized(input, _dim_indices(input, dim, index, None, "index_fill"), value)
 
 
 # ----------------------------------------------------------------- non-differentiable
@@ -459,17 +337,9 @@ def _iter(self):
 TENSOR_METHODS = {
     "__getitem__": getitem,
     "__iter__": _iter,
-    "gather": gather,
-    "scatter": scatter,
-    "scatter_add": scatter_add,
-    "index_select": index_select,
-    "index_add": index_add,
-    "index_copy": index_copy,
-    "index_fill": index_fill,
     "index_put": index_put,
     "masked_select": masked_select,
     "take": take,
-    "take_along_dim": take_along_dim,
     "select": select,
     "nonzero": nonzero,
     "argwhere": argwhere,

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd.graph import Op
 from ._util import Tensor, apply, check_dim, new_tensor, result_dtype
-from .indexing import index_select
+from .scatter_gather import index_select
 from .shape import _sizes, expand, reshape, unsqueeze
 
 __all__ = [

@@ -11,7 +11,7 @@ from .arrange import flip, roll, tril, triu
 from .cast import to as cast
 from .comparison import maximum, minimum, where
 from .creation import eye, ones_like, zeros_like
-from .indexing import gather, index_backward, index_select, scatter_add
+from .indexing import index_backward
 from .indexing import index_normalized as index
 from .indexing import index_put_normalized as index_put
 from .joining import cat, stack
@@ -20,6 +20,7 @@ from .math import abs, cos, cosh, erf, erfc, erfinv, exp, log, sign, sin, sinh, 
 from ._reduction_scan import cumsum_ns as cumsum
 from .reduction import cumprod, prod, sum  # noqa: A004
 from .rounding import floor, trunc
+from .scatter_gather import gather, index_select, scatter_add
 from .shape import expand, mT, permute, reshape, squeeze, sum_to, transpose, unsqueeze
 
 __all__ = [
