@@ -43,6 +43,22 @@ def test_arithmetic_changes_the_same_array_and_bumps_the_version(name, method, r
     assert t.version == 1 and view.version == 1
 
 
+def test_addcmul_addcdiv_lerp_and_one_sided_clamps():
+    rng = np.random.default_rng(5)
+    a, b, c = (rng.uniform(0.5, 2.0, (2, 3)) for _ in range(3))
+    t = f64(a)
+    t.addcmul_(f64(b), f64(c), value=0.5)
+    np.testing.assert_allclose(t.data, a + 0.5 * b * c)
+    t.addcdiv_(f64(b), f64(c))
+    np.testing.assert_allclose(t.data, a + 0.5 * b * c + b / c)
+    before = t.data.copy()
+    t.lerp_(f64(c), 0.25)
+    np.testing.assert_allclose(t.data, before + 0.25 * (c - before))
+    t.clamp_min_(1.5).clamp_max_(2.5)
+    assert t.data.min() >= 1.5 and t.data.max() <= 2.5
+    assert t.version == 5
+
+
 def test_add_and_sub_take_alpha():
     t = f64([1.0, 2.0])
     t.add_(f64([1.0, 1.0]), alpha=3)
@@ -166,8 +182,18 @@ RECORDED = [
     ("copy_", lambda x, y: (x * 1.0).copy_(y * 2.0)),
     ("fill_", lambda x, y: (x * 1.0).fill_(y.sum())),
     ("setitem", lambda x, y: _setitem(x * 1.0, slice(1, None), y * 3.0)),
+    ("addcmul_", lambda x, y: (x * 1.0).addcmul_(y, x, value=0.5)),
+    ("addcmul_self", lambda x, y: _with(x * 1.0, lambda h: h.addcmul_(h, y))),
+    ("addcdiv_", lambda x, y: (x * 1.0).addcdiv_(x, y, value=-2.0)),
+    ("lerp_", lambda x, y: (x * 1.0).lerp_(y, 0.3)),
+    ("lerp_tensor_weight", lambda x, y: (x * 1.0).lerp_(y, y * 0.2)),
     ("chain", lambda x, y: (x * 1.0).mul_(y).exp_().add_(y).clamp_(max=4.0)),
 ]
+
+
+def _with(t, change):
+    change(t)
+    return t
 
 
 def _setitem(t, index, value):

@@ -158,7 +158,8 @@ def dtype_category(dtype):
 def record_inplace(x, name, compute, operands=(), saves_input=False, cast=False, **kwargs):
     """The recorded (or checked) path: x <- compute(x, *operands, **kwargs), out of place.
 
-    `saves_input`: the op's VJP keeps its first input, so it gets a snapshot of the old value.
+    `saves_input`: the op's VJP keeps its first input, so it gets a snapshot of the old value
+    (so do operands that are x itself).
     `cast`: any result dtype may be written into x (copy_, fill_), not just a same-kind one.
     """
     record = graph._grad_enabled and (
@@ -167,7 +168,7 @@ def record_inplace(x, name, compute, operands=(), saves_input=False, cast=False,
     src, view_chain = x, None
     if record:
         view_chain = _check_recordable(x, name)
-        if saves_input:
+        if saves_input or any(o is x for o in operands):  # x.addcmul_(x, y): mul keeps x
             src = _snapshot(x)
     check_writable(x, name)
     result = compute(src, *[src if o is x else o for o in operands], **kwargs)

@@ -69,6 +69,42 @@ def pow_(self, exponent):
     return record_inplace(self, "pow_", arithmetic.pow, (exponent,), saves_input=True)
 
 
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    """self += value * tensor1 * tensor2, in place."""
+    if is_plain(self, tensor1, tensor2):
+        product = as_data(tensor1) * as_data(tensor2)
+        return ufunc_into(np.add, self, product if value == 1 else product * value, "addcmul_")
+    return record_inplace(self, "addcmul_", _addcmul, (tensor1, tensor2), value=value)
+
+
+def _addcmul(x, tensor1, tensor2, value):
+    return arithmetic.add(x, arithmetic.mul(tensor1, tensor2), alpha=value)
+
+
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    """self += value * tensor1 / tensor2, in place."""
+    if is_plain(self, tensor1, tensor2):
+        quotient = np.true_divide(as_data(tensor1), as_data(tensor2))
+        return ufunc_into(np.add, self, quotient if value == 1 else quotient * value, "addcdiv_")
+    return record_inplace(self, "addcdiv_", _addcdiv, (tensor1, tensor2), value=value)
+
+
+def _addcdiv(x, tensor1, tensor2, value):
+    return arithmetic.add(x, arithmetic.div(tensor1, tensor2), alpha=value)
+
+
+def lerp_(self, end, weight):
+    """self += weight * (end - self), in place (PyTorch's linear interpolation)."""
+    if is_plain(self, end, weight):
+        step = as_data(weight) * (as_data(end) - self.data)
+        return ufunc_into(np.add, self, step, "lerp_")
+    return record_inplace(self, "lerp_", _lerp, (end, weight), saves_input=True)
+
+
+def _lerp(x, end, weight):
+    return arithmetic.add(x, arithmetic.mul(arithmetic.sub(end, x), weight))
+
+
 def neg_(self):
     if is_plain(self):
         check_writable(self, "neg_")
@@ -118,6 +154,14 @@ def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         bump_version(self, "clamp_")
         return self
     return record_inplace(self, "clamp_", comparison.clamp, (min, max), saves_input=True)
+
+
+def clamp_min_(self, min):  # noqa: A002
+    return clamp_(self, min=min)
+
+
+def clamp_max_(self, max):  # noqa: A002
+    return clamp_(self, max=max)
 
 
 def fill_(self, value):
@@ -279,6 +323,9 @@ TENSOR_METHODS = {
     "true_divide_": div_,
     "pow_": pow_,
     "neg_": neg_,
+    "addcmul_": addcmul_,
+    "addcdiv_": addcdiv_,
+    "lerp_": lerp_,
     "negative_": neg_,
     "exp_": _unary_("exp"),
     "log_": _unary_("log"),
@@ -289,6 +336,8 @@ TENSOR_METHODS = {
     "abs_": _unary_("abs"),
     "clamp_": clamp_,
     "clip_": clamp_,
+    "clamp_min_": clamp_min_,
+    "clamp_max_": clamp_max_,
     "fill_": fill_,
     "zero_": zero_,
     "copy_": copy_,
