@@ -10,7 +10,9 @@ SPECS = [
     OpSpec("add", lambda x: x + 2.5, lambda x: x + 2.5, [((3,),)], name="add_scalar"),
     OpSpec("sub", lambda x, y: x - y, np.subtract, [((3, 4), (3, 4)), ((2, 1, 3), (4, 1))]),
     OpSpec("sub", lambda x: 1.5 - x, lambda x: 1.5 - x, [((3,),)], name="rsub_scalar"),
-    OpSpec("mul", lambda x, y: x * y, np.multiply, [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((0, 3), (3,))]),
+    OpSpec(
+        "mul", lambda x, y: x * y, np.multiply, [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((0, 3), (3,))]
+    ),
     OpSpec("div", lambda x, y: x / y, np.divide, [((3, 4), (3, 4)), ((2, 3), (3,))],
            domain=(real, nonzero)),
     OpSpec("neg", lambda x: -x, np.negative, [((3, 4),), ((),)]),

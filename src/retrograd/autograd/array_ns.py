@@ -87,23 +87,6 @@ def mT(x):  # noqa: N802 - PyTorch's name for the matrix transpose
     return np.swapaxes(x, -1, -2)
 
 
-# reductions (ops/reduction.py)
-def prod(x, dim=None, keepdim=False):
-    return np.prod(x, axis=dim, keepdims=keepdim)
-
-
-def cumsum(x, dim, reverse=False):
-    """Cumulative sum; `reverse=True` sums from the end (jax.lax.cumsum's keyword): the VJP of
-    a cumsum is a reversed cumsum."""
-    if reverse:
-        return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
-    return np.cumsum(x, axis=dim)
-
-
-def cumprod(x, dim):
-    return np.cumprod(x, axis=dim)
-
-
 # linalg (ops/linalg.py)
 def einsum(equation, *operands):
     # NOTE: optimize routes two-operand contractions through BLAS; pointless for one operand.
@@ -450,3 +433,20 @@ _ERFINV_GILES = (  # (central, tail) coefficient pairs, highest degree first aft
     (0.246640727, 1.00167406),
     (1.50140941, 2.83297682),
 )
+
+
+# reductions (ops/reduction.py)
+def prod(x, dim=None, keepdim=False):
+    return np.prod(x, axis=dim, keepdims=keepdim)
+
+
+def cumsum(x, dim, reverse=False):
+    """Cumulative sum; `reverse=True` sums from the end (jax.lax.cumsum's keyword): the VJP of
+    a cumsum is a reversed cumsum."""
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
+    return np.cumsum(x, axis=dim)
+
+
+def cumprod(x, dim):
+    return np.cumprod(x, axis=dim)

@@ -99,7 +99,7 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
                     _store_nonleaf_grad(target_keys[node], g)
             _propagate(node, g, table, ns, create_graph, anomaly)
             if not retain_graph:
-                _release(node)
+                node.saved = node.out_data = node.aux = None  # release what backward kept
     finally:
         graph.set_grad_enabled_flag(previous_mode)
 
@@ -127,43 +127,56 @@ def _propagate(node, g, table, ns, create_graph, anomaly):
                 f"backward through '{op.name}' a second time: its saved values were already "
                 "freed; pass retain_graph=True to the first backward() to keep them"
             )
-        saved = ((), None)
-    for counter, version in node.versions:
-        if counter[0] != version:
-            raise RuntimeError(_modified_message(node, counter, version))
-    inputs, aux = saved
+        saved = ()
+    for x in saved:
+        if x._version is not None:  # only tensors ever changed in place have a counter
+            _check_versions(node, saved)
+            break
+    if op.save_out and node.out_version[0]:
+        _check_versions(node, saved)
     if create_graph:
-        values = list(inputs)
+        values = list(saved)
         if op.save_out:
             values.append(_saved_output(node))
     else:
-        values = [x.data for x in inputs]
+        n_saved = len(saved)
+        if n_saved == 0:
+            values = []
+        elif n_saved == 1:
+            values = [saved[0].data]
+        elif n_saved == 2:
+            values = [saved[0].data, saved[1].data]
+        else:
+            values = [x.data for x in saved]
         if op.save_out:
             values.append(node.out_data)
-    if aux is not None:
-        values.append(aux)
-    edges = node.edges
-    if op.vjp is None:
+    if op.has_aux:
+        values.append(node.aux)
+    vjp = op.vjp
+    if vjp is None:
         raise NotImplementedError(f"op '{op.name}' has no VJP rule, so it cannot be backpropagated")
     try:
-        gxs = op.vjp(ns, g, values, node.params, tuple([e is not None for e in edges]))
+        gxs = vjp(ns, g, values, node.params, node.needs)
     except Exception as err:
         err.add_note(_where(node, "while computing the gradient of"))
         raise
+    edges = node.edges
     if len(edges) == 1:
         gxs = (gxs,)
-    shapes = node.shapes
-    dtypes = node.dtypes
     for i, edge in enumerate(edges):
         if edge is None:
             continue
         gx = gxs[i]
         if gx is None:
             continue  # the rule says this input's gradient is zero
-        if gx.shape != shapes[i]:
-            gx = _fit_shape(ns, gx, shapes[i], node, i)
-        if gx.dtype != dtypes[i]:
-            gx = ns.cast(gx, dtypes[i])
+        if type(edge) is Node:
+            shape, dtype = edge.shape, edge.dtype
+        else:
+            shape, dtype = edge.data.shape, edge.data.dtype
+        if gx.shape != shape:
+            gx = _fit_shape(ns, gx, shape, node, i)
+        if gx.dtype != dtype:
+            gx = ns.cast(gx, dtype)
         if anomaly is not None:
             anomaly.check_backward(node, i, gx)
         previous = table.get(edge)
@@ -198,12 +211,6 @@ def _saved_output(node):
     t._requires_grad = True
     t._node = node
     return t
-
-
-def _release(node):
-    node.saved = None
-    node.out_data = None
-    node.released = True
 
 
 def _add(table, key, g):
@@ -329,6 +336,21 @@ def _root_gradients(tensors, grad_tensors, create_graph, where):
         roots.append(_key(t))
         grads.append(new_tensor(g) if create_graph else g)
     return roots, grads
+
+
+def _check_versions(node, saved):
+    """Raise if a tensor the node saved was changed in place after it was saved."""
+    versions = node.versions
+    for i, x in enumerate(saved):
+        counter = x._version
+        if counter is not None:
+            version = 0 if versions is None else versions[i]
+            if counter[0] != version:
+                raise RuntimeError(_modified_message(node, counter, version))
+    if node.op.save_out:
+        counter = node.out_version
+        if counter[0] != 0:
+            raise RuntimeError(_modified_message(node, counter, 0))
 
 
 def _modified_message(node, counter, version):

@@ -13,10 +13,11 @@ very same rule is recorded and can be differentiated again.
 import numpy as np
 
 from . import dtypes
-from .tensor import new_tensor
+from .tensor import Tensor
 
 ndarray = np.ndarray
 asarray = np.asarray
+_new = object.__new__
 
 # Global modes, read on every op: plain module globals are the cheapest thing Python can read.
 _grad_enabled = True
@@ -76,25 +77,34 @@ class Node:
     """One recorded application of an Op: what backward needs and where gradients go next.
 
     ``edges`` has one entry per input: ``None`` (no gradient wanted), a leaf Tensor (its
-    gradient is accumulated into ``.grad``) or the Node that produced the input.
+    gradient is accumulated into ``.grad``) or the Node that produced the input. ``shape`` and
+    ``dtype`` describe the node's output, which is what a gradient flowing into the node must
+    match. ``saved`` holds the input tensors the op declared; ``versions`` their version counts
+    when saved (None when none of them had ever been changed in place, the common case);
+    ``out_version`` the output's version counter when the output is saved. ``saved`` is None once
+    backward has released the node.
     """
 
     __slots__ = (
         "op",
         "edges",
+        "needs",
         "saved",
+        "aux",
         "versions",
         "out_data",
+        "out_version",
         "params",
-        "shapes",
-        "dtypes",
+        "shape",
+        "dtype",
         "seq",
-        "hooks",
-        "source",
-        "released",
-        "module_path",
+        "__dict__",  # NOTE: only for the rare attributes below, so creating a node stays cheap
         "__weakref__",
     )
+
+    hooks = None  # tensor hooks on this node's output (register_hook, retain_grad)
+    source = None  # the user's source line, recorded in anomaly mode
+    module_path = None  # dotted name of the module that ran the op, when known
 
     def name(self):
         return self.op.name
@@ -112,8 +122,14 @@ def apply(op, *xs, **params):
     """Run primitive `op` on Tensors `xs`; record a node when grad mode is on and any input
     requires grad. This is the hot path of every op: keep it lean."""
     global _seq
+    n_inputs = len(xs)
     try:
-        out = op.forward(*[x.data for x in xs], **params)
+        if n_inputs == 1:
+            out = op.forward(xs[0].data, **params)
+        elif n_inputs == 2:
+            out = op.forward(xs[0].data, xs[1].data, **params)
+        else:
+            out = op.forward(*[x.data for x in xs], **params)
     except (ValueError, TypeError, IndexError) as err:
         if str(err).startswith(op.name + ":"):
             raise  # the op already wrote a full message
@@ -123,46 +139,82 @@ def apply(op, *xs, **params):
         out, aux = out
     if type(out) is not ndarray:
         out = asarray(out)
-    t = new_tensor(out)
+    t = _new(Tensor)  # new_tensor(out), inlined: this runs once per op
+    t.data = out
+    t.grad = None
+    t._requires_grad = False
+    t._node = None
+    t._version = None
+    t._base = None
+    t._hooks = None
+    t._retains_grad = False
+    t._tangent = None
     if _forward_ad_depth:
         _trace_tangent(op, xs, t, params)
     if _anomaly is not None:
         _anomaly.check_forward(op, xs, t)
     if not _grad_enabled:
         return t
-    for x in xs:
+    # Edges and needs, without comprehensions for the usual one or two inputs (each
+    # comprehension is a function call in Python 3.11).
+    if n_inputs == 1:
+        x = xs[0]
+        if not x._requires_grad:
+            return t
+        edges = (x if x._node is None else x._node,)
+        needs = _ONE
+    elif n_inputs == 2:
+        x, y = xs
         if x._requires_grad:
-            break
+            if y._requires_grad:
+                edges = (x if x._node is None else x._node, y if y._node is None else y._node)
+                needs = _BOTH
+            else:
+                edges = (x if x._node is None else x._node, None)
+                needs = _FIRST
+        elif y._requires_grad:
+            edges = (None, y if y._node is None else y._node)
+            needs = _SECOND
+        else:
+            return t
     else:
-        return t
-    node = Node()
+        needs = tuple([x._requires_grad for x in xs])
+        if True not in needs:
+            return t
+        edges = tuple([(x if x._node is None else x._node) if x._requires_grad else None
+                       for x in xs])
+    node = _new(Node)
     node.op = op
-    node.edges = tuple(
-        (x if x._node is None else x._node) if x._requires_grad else None for x in xs
-    )
-    node.shapes = tuple([x.data.shape for x in xs])
-    node.dtypes = tuple([x.data.dtype for x in xs])
+    node.edges = edges
+    node.needs = needs
     node.params = params
+    node.shape = out.shape
+    node.dtype = out.dtype
     _seq += 1
     node.seq = _seq
-    node.hooks = None
-    node.released = False
-    node.module_path = None
-    if op.save:
-        saved = tuple([xs[i] for i in op.save])
-        versions = [_counter(s) for s in saved]
+    node.aux = aux
+    node.versions = None
+    save = op.save
+    if not save:
+        node.saved = ()
+    elif n_inputs == 1 or save == _SAVE_FIRST:
+        x = xs[0]
+        node.saved = (x,)
+        if x._version is not None:
+            node.versions = (x._version[0],)
     else:
-        saved = ()
-        versions = []
+        saved = node.saved = tuple([xs[i] for i in save])
+        for x in saved:
+            if x._version is not None:
+                node.versions = tuple([0 if x._version is None else x._version[0] for x in saved])
+                break
     if op.save_out:
         node.out_data = out
-        counter = t._version = [0, None]
-        versions.append((counter, 0))
+        t._version = node.out_version = [0, None]
     else:
         node.out_data = None
-    node.versions = versions
-    node.saved = (saved, aux)
-    node.source = None if _anomaly is None else _anomaly.source_line()
+    if _anomaly is not None:
+        node.source = _anomaly.source_line()
     t._requires_grad = True
     t._node = node
     if _node_observers:
@@ -171,19 +223,18 @@ def apply(op, *xs, **params):
     return t
 
 
+_ONE = (True,)
+_BOTH = (True, True)
+_FIRST = (True, False)
+_SECOND = (False, True)
+_SAVE_FIRST = (0,)
+
+
 def _forward_error(op, xs, err):
     """Re-raise NumPy's error with the op's name and the input shapes in front of it."""
     message = str(err)
     shapes = " and ".join(str(tuple(x.data.shape)) for x in xs)
     return type(err)(f"{op.name}: inputs of shape {shapes}: {message}")
-
-
-def _counter(t):
-    """A tensor's version counter, created on first need: `[version, last in-place op name]`."""
-    vc = t._version
-    if vc is None:
-        vc = t._version = [0, None]
-    return (vc, vc[0])
 
 
 def _trace_tangent(op, xs, t, params):
@@ -241,3 +292,16 @@ def current_seq():
 def install_tensor_namespace(ns):
     global TENSOR_NS
     TENSOR_NS = ns
+
+
+def save_tensors(node, tensors):
+    """Make `node` keep `tensors` for backward (version-checked and released like the inputs an
+    op declares in `save`): for custom Functions, whose saved tensors are known only after their
+    forward has run. Keep in step with how `apply` fills `saved` and `versions`."""
+    saved = tuple(tensors)
+    node.saved = saved
+    node.versions = None
+    for x in saved:
+        if x._version is not None:
+            node.versions = tuple([0 if t._version is None else t._version[0] for t in saved])
+            break

@@ -8,8 +8,17 @@ from ..autograd import dtypes
 from ..autograd.graph import apply
 from ..autograd.tensor import Tensor, _check_dim, as_array, new_tensor
 
-__all__ = ["Tensor", "apply", "new_tensor", "operand", "normalize_dims", "check_dim", "as_array", "promote",
-           "result_dtype"]
+__all__ = [
+    "Tensor",
+    "apply",
+    "as_array",
+    "check_dim",
+    "new_tensor",
+    "normalize_dims",
+    "operand",
+    "promote",
+    "result_dtype",
+]
 
 check_dim = _check_dim
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.generic)

@@ -167,7 +167,11 @@ def add(input, other, alpha=1):
         input = operand(input, other, "add")
     if alpha != 1:
         other = mul(other, alpha)
-    return apply(Add, *promote(input, operand(other, input, "add")))
+    if not isinstance(other, Tensor):
+        other = operand(other, input, "add")
+    if input.data.dtype is not other.data.dtype:
+        input, other = promote(input, other)
+    return apply(Add, input, other)
 
 
 def sub(input, other, alpha=1):
@@ -176,7 +180,11 @@ def sub(input, other, alpha=1):
         input = operand(input, other, "sub")
     if alpha != 1:
         other = mul(other, alpha)
-    return apply(Sub, *promote(input, operand(other, input, "sub")))
+    if not isinstance(other, Tensor):
+        other = operand(other, input, "sub")
+    if input.data.dtype is not other.data.dtype:
+        input, other = promote(input, other)
+    return apply(Sub, input, other)
 
 
 def rsub(input, other, alpha=1):
@@ -187,7 +195,11 @@ def rsub(input, other, alpha=1):
 def mul(input, other):
     if not isinstance(input, Tensor):
         input = operand(input, other, "mul")
-    return apply(Mul, *promote(input, operand(other, input, "mul")))
+    if not isinstance(other, Tensor):
+        other = operand(other, input, "mul")
+    if input.data.dtype is not other.data.dtype:
+        input, other = promote(input, other)
+    return apply(Mul, input, other)
 
 
 def div(input, other, rounding_mode=None):
@@ -217,7 +229,9 @@ def pow(input, exponent):  # noqa: A001 - PyTorch's name
             input = operand(input, exponent, "pow")
         return apply(Pow, *promote(input, exponent))
     if not isinstance(exponent, (int, float, np.integer, np.floating)):
-        raise TypeError(f"pow: exponent must be a number or a Tensor, got {type(exponent).__name__}")
+        raise TypeError(
+            f"pow: exponent must be a number or a Tensor, got {type(exponent).__name__}"
+        )
     if input.data.dtype.kind in "iub" and isinstance(exponent, (float, np.floating)):
         input = input.to(dtypes.get_default_dtype())
     return apply(PowScalar, input, exponent=exponent)

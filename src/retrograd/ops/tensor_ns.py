@@ -5,6 +5,7 @@ recorded like any other computation and can be differentiated again. A test keep
 the two namespaces identical.
 """
 
+from ._reduction_scan import cumsum_ns as cumsum
 from .activation import sigmoid
 from .arithmetic import pow  # noqa: A004
 from .arrange import flip, roll, tril, triu
@@ -17,19 +18,18 @@ from .indexing import index_put_normalized as index_put
 from .joining import cat, stack
 from .linalg import einsum, matmul
 from .math import abs, cos, cosh, erf, erfc, erfinv, exp, log, sign, sin, sinh, sqrt, tanh  # noqa: A004
-from ._reduction_scan import cumsum_ns as cumsum
 from .reduction import cumprod, prod, sum  # noqa: A004
 from .rounding import floor, trunc
 from .scatter_gather import gather, index_select, scatter_add
 from .shape import expand, mT, permute, reshape, squeeze, sum_to, transpose, unsqueeze
 
 __all__ = [
-    "einsum",
-    "eye",
-    "matmul",
     "cumprod",
     "cumsum",
     "prod",
+    "einsum",
+    "eye",
+    "matmul",
     "cast",
     "exp",
     "expand",
@@ -44,18 +44,6 @@ __all__ = [
     "tanh",
     "transpose",
     "unsqueeze",
-    "cat",
-    "flip",
-    "gather",
-    "index",
-    "index_backward",
-    "index_put",
-    "index_select",
-    "roll",
-    "scatter_add",
-    "stack",
-    "tril",
-    "triu",
     "abs",
     "cos",
     "cosh",
@@ -74,4 +62,16 @@ __all__ = [
     "trunc",
     "where",
     "zeros_like",
+    "cat",
+    "flip",
+    "gather",
+    "index",
+    "index_backward",
+    "index_put",
+    "index_select",
+    "roll",
+    "scatter_add",
+    "stack",
+    "tril",
+    "triu",
 ]
