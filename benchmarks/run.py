@@ -2,9 +2,10 @@
 
     python benchmarks/run.py            # full run: medians over many repeats
     python benchmarks/run.py --quick    # smoke run: a few repeats, seconds
-    python benchmarks/run.py --threads 1 --json results.json
+    python benchmarks/run.py --threads 2 --json results.json
 
-Both NumPy's BLAS and PyTorch use the same number of threads (--threads, default: every core).
+NumPy's BLAS and PyTorch use the same number of threads (--threads, default 1: on a small or
+busy machine, BLAS threads that wait on each other make timings swing by 10x or more).
 Ratios are retrograd's time over the other's: 1.00x is a tie, above 1 retrograd is slower.
 """
 
@@ -18,8 +19,8 @@ import sys
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="retrograd benchmarks")
     parser.add_argument("--quick", action="store_true", help="a few repeats only (smoke test)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="BLAS and torch threads (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS and torch threads (default: 1, the steadiest figures)")
     parser.add_argument("--only", choices=["chain", "mlp"], action="append",
                         help="run only these benchmarks (repeatable)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
