@@ -1,5 +1,18 @@
-"""Neural-network building blocks: Module, Parameter, layers, losses, initialisers."""
+"""Neural-network building blocks: Module, Parameter, layers, losses, initialisers.
 
+Each submodule holds one category and lists its public names in `__all__`; this package
+re-exports them (`rg.nn.Linear`, `rg.nn.functional`, `rg.nn.init`, `rg.nn.utils`)."""
+
+from . import functional, init, utils
+from .activation import *  # noqa: F403
+from .container import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .flatten import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .module import *  # noqa: F403
+from .normalization import *  # noqa: F403
 from .parameter import Parameter
-
-__all__ = ["Parameter"]
+from .pooling import *  # noqa: F403
+from .sparse import *  # noqa: F403

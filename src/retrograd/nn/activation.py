@@ -1,0 +1,3 @@
+"""(nn: activation) — placeholder, filled by its owner."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""(nn: container) — placeholder, filled by its owner."""
+
+__all__ = []

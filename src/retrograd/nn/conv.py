@@ -1,0 +1,3 @@
+"""(nn: conv) — placeholder, filled by its owner."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""(nn: dropout) — placeholder, filled by its owner."""
+
+__all__ = []

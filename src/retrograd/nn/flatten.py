@@ -1,0 +1,3 @@
+"""(nn: flatten) — placeholder, filled by its owner."""
+
+__all__ = []

@@ -1,0 +1,12 @@
+"""rg.nn.functional: the functional form of every layer, activation and loss (as torch.nn.functional).
+
+Each private module holds one category; this package re-exports their public names."""
+
+from ._activation import *  # noqa: F403
+from ._conv import *  # noqa: F403
+from ._dropout import *  # noqa: F403
+from ._linear import *  # noqa: F403
+from ._loss import *  # noqa: F403
+from ._normalization import *  # noqa: F403
+from ._pooling import *  # noqa: F403
+from ._sparse import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""(nn.functional: _dropout) — placeholder, filled by its owner."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""(nn: init) — placeholder, filled by its owner."""
+
+__all__ = []

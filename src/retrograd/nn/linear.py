@@ -1,0 +1,3 @@
+"""(nn: linear) — placeholder, filled by its owner."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""(nn: loss) — placeholder, filled by its owner."""
+
+__all__ = []

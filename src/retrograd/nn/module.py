@@ -1,0 +1,3 @@
+"""(nn: module) — placeholder, filled by its owner."""
+
+__all__ = []

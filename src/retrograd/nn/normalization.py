@@ -1,0 +1,3 @@
+"""(nn: normalization) — placeholder, filled by its owner."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""(nn: pooling) — placeholder, filled by its owner."""
+
+__all__ = []

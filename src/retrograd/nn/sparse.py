@@ -1,0 +1,3 @@
+"""(nn: sparse) — placeholder, filled by its owner."""
+
+__all__ = []
