@@ -17,6 +17,7 @@ from . import (
     linalg,
     loss,
     math,
+    normalization,
     pooling,
     random,
     reduction,
@@ -39,6 +40,7 @@ from .joining import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .math import *  # noqa: F403
+from .normalization import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .random import *  # noqa: F403
 from .reduction import *  # noqa: F403
@@ -61,6 +63,7 @@ _CATEGORIES = (
     linalg,
     loss,
     math,
+    normalization,
     pooling,
     random,
     reduction,
