@@ -1,3 +1,345 @@
-"""(nn: container) — placeholder, filled by its owner."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict.
 
-__all__ = []
+Each keeps its items in one attribute listed in `_anonymous`, so the items are named by
+position or key alone (`0.weight`, `encoder.weight`), exactly as in PyTorch's state dicts.
+"""
+
+import collections
+import operator
+
+from ..autograd.tensor import Tensor
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+
+
+def _index(idx, n, where):
+    try:
+        idx = operator.index(idx)
+    except TypeError:
+        raise TypeError(f"{where}: index must be an int or a slice, got {type(idx).__name__}") \
+            from None
+    if not -n <= idx < n:
+        raise IndexError(f"{where}: index {idx} is out of range for {n} items")
+    return idx % n
+
+
+def _check_module(module, where):
+    if not isinstance(module, Module):
+        raise TypeError(f"{where}: {type(module).__name__} is not a Module subclass")
+    return module
+
+
+class Sequential(Module):
+    """Modules called in order, each on the previous one's output.
+
+    `Sequential(m0, m1, ...)` names them '0', '1', ...; `Sequential(OrderedDict(name=module))`
+    keeps the given names.
+    """
+
+    _anonymous = ("_modules",)
+
+    def __init__(self, *args):
+        super().__init__()
+        self._modules = {}
+        if len(args) == 1 and isinstance(args[0], collections.OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for module in args:
+                self.append(module)
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def add_module(self, name, module):
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"Sequential: module names must be non-empty without '.', got {name!r}")
+        if module is not None:
+            _check_module(module, "Sequential")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for {n} items")
+        items = list(self._modules.values())
+        items.insert(index + n if index < 0 else index, _check_module(module, "insert"))
+        self._renumber(items)
+        return self
+
+    def pop(self, index=-1):
+        module = self[index]
+        del self[index]
+        return module
+
+    def _renumber(self, items):
+        self._modules = {str(i): m for i, m in enumerate(items)}
+
+    def __getitem__(self, idx):
+        items = list(self._modules.items())
+        if isinstance(idx, slice):
+            return Sequential(collections.OrderedDict(items[idx]))
+        return items[_index(idx, len(items), "Sequential")][1]
+
+    def __setitem__(self, idx, module):
+        keys = list(self._modules)
+        self._modules[keys[_index(idx, len(keys), "Sequential")]] = _check_module(
+            module, "Sequential"
+        )
+
+    def __delitem__(self, idx):
+        items = list(self._modules.values())
+        if isinstance(idx, slice):
+            del items[idx]
+        else:
+            del items[_index(idx, len(items), "Sequential")]
+        self._renumber(items)  # as in PyTorch, the remaining modules are numbered 0, 1, ...
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+    def __add__(self, other):
+        if not isinstance(other, Sequential):
+            return NotImplemented
+        return Sequential(*self, *other)
+
+
+class ModuleList(Module):
+    """A list of modules (no forward): `self.blocks = ModuleList([Block() for _ in range(4)])`.
+
+    A plain Python list of modules works the same way here (modules are found by walking
+    attributes); ModuleList adds PyTorch's API and its names.
+    """
+
+    _anonymous = ("_modules",)
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self._modules = []
+        if modules is not None:
+            self.extend(modules)
+
+    def append(self, module):
+        self._modules.append(_check_module(module, "ModuleList.append"))
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        self._modules.insert(index, _check_module(module, "ModuleList.insert"))
+
+    def pop(self, index=-1):
+        return self._modules.pop(_index(index, len(self._modules), "ModuleList.pop"))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ModuleList(self._modules[idx])
+        return self._modules[_index(idx, len(self._modules), "ModuleList")]
+
+    def __setitem__(self, idx, module):
+        self._modules[_index(idx, len(self._modules), "ModuleList")] = _check_module(
+            module, "ModuleList"
+        )
+
+    def __delitem__(self, idx):
+        if isinstance(idx, slice):
+            del self._modules[idx]
+        else:
+            del self._modules[_index(idx, len(self._modules), "ModuleList")]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules))
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return ModuleList([*self, *other])
+
+
+class ModuleDict(Module):
+    """A dict of modules, named by their keys (strings)."""
+
+    _anonymous = ("_modules",)
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self._modules = {}
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+        self._modules[key] = _check_module(module, "ModuleDict")
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules))
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for key, module in items:
+            self[key] = module
+
+    def pop(self, key):
+        return self._modules.pop(key)
+
+    def clear(self):
+        self._modules.clear()
+
+
+def _as_parameter(value, where):
+    if isinstance(value, Parameter) or value is None:
+        return value
+    if isinstance(value, Tensor):
+        # As in PyTorch, a plain tensor put into a parameter container becomes a Parameter.
+        return Parameter(value)
+    raise TypeError(f"{where}: expected a Parameter or Tensor, got {type(value).__name__}")
+
+
+class ParameterList(Module):
+    """A list of Parameters (tensors are wrapped as Parameters), named '0', '1', ..."""
+
+    _anonymous = ("_params",)
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._params = []
+        if values is not None:
+            self.extend(values)
+
+    def append(self, value):
+        self._params.append(_as_parameter(value, "ParameterList.append"))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(self._params[idx])
+        return self._params[_index(idx, len(self._params), "ParameterList")]
+
+    def __setitem__(self, idx, value):
+        self._params[_index(idx, len(self._params), "ParameterList")] = _as_parameter(
+            value, "ParameterList"
+        )
+
+    def __len__(self):
+        return len(self._params)
+
+    def __iter__(self):
+        return iter(list(self._params))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def extra_repr(self):
+        return "\n".join(
+            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+            for i, p in enumerate(self._params)
+        )
+
+
+class ParameterDict(Module):
+    """A dict of Parameters (tensors are wrapped as Parameters), named by their keys."""
+
+    _anonymous = ("_params",)
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._params = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._params[key]
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(
+                f"ParameterDict: keys must be non-empty strings without '.', got {key!r}"
+            )
+        self._params[key] = _as_parameter(value, "ParameterDict")
+
+    def __delitem__(self, key):
+        del self._params[key]
+
+    def __len__(self):
+        return len(self._params)
+
+    def __iter__(self):
+        return iter(list(self._params))
+
+    def __contains__(self, key):
+        return key in self._params
+
+    def keys(self):
+        return self._params.keys()
+
+    def values(self):
+        return self._params.values()
+
+    def items(self):
+        return self._params.items()
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def pop(self, key):
+        return self._params.pop(key)
+
+    def extra_repr(self):
+        return "\n".join(
+            f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+            for k, p in self._params.items()
+        )
