@@ -77,7 +77,7 @@ class Standardize(Op):
 
     name = "standardize"
     input_names = ("x", "weight", "bias")
-    save = (0, 1)  # x, and the weight when there is one (the bias is never needed)
+    save = (0,)  # the bias is never needed; a weight is (see StandardizeAffine)
 
     @staticmethod
     def forward(x, *affine, has_weight, has_bias, pshape, mean, invstd, center, fold, **_):
@@ -154,6 +154,14 @@ class Standardize(Op):
         return t_out
 
 
+class StandardizeAffine(Standardize):
+    """`standardize` with a weight, which the VJP needs too (a separate op, as `save` names
+    fixed input positions)."""
+
+    name = "standardize_affine"
+    save = (0, 1)
+
+
 def standardize(input, dims, weight=None, bias=None, eps=1e-5, *, center=True, pshape=None,
                 moments_out=None):
     """Normalize Tensor `input` over `dims` (a sorted tuple of non-negative dims; eps None: the
@@ -182,7 +190,7 @@ def standardize(input, dims, weight=None, bias=None, eps=1e-5, *, center=True, p
     fold = all(padded[d] == 1 for d in dims)
     tensors = (input,) + tuple(t for t in (weight, bias) if t is not None)
     return apply(
-        Standardize,
+        Standardize if weight is None else StandardizeAffine,
         *tensors,
         dims=tuple(dims),
         count=count,
