@@ -98,8 +98,11 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
                 if accumulate:
                     _store_nonleaf_grad(target_keys[node], g)
             _propagate(node, g, table, ns, create_graph, anomaly)
-            if not retain_graph:
-                node.saved = node.out_data = node.aux = None  # release what backward kept
+            if not retain_graph:  # release what backward kept
+                node.saved = None
+                node.out_data = None
+                if node.op.has_aux:
+                    node.aux = None
     finally:
         graph.set_grad_enabled_flag(previous_mode)
 
@@ -132,7 +135,7 @@ def _propagate(node, g, table, ns, create_graph, anomaly):
         if x._version is not None:  # only tensors ever changed in place have a counter
             _check_versions(node, saved)
             break
-    if op.save_out and node.out_version[0]:
+    if node.out_version is not None and node.out_version[0]:
         _check_versions(node, saved)
     if create_graph:
         values = list(saved)
@@ -175,7 +178,7 @@ def _propagate(node, g, table, ns, create_graph, anomaly):
             shape, dtype = edge.data.shape, edge.data.dtype
         if gx.shape != shape:
             gx = _fit_shape(ns, gx, shape, node, i)
-        if gx.dtype != dtype:
+        if gx.dtype is not dtype and gx.dtype != dtype:
             gx = ns.cast(gx, dtype)
         if anomaly is not None:
             anomaly.check_backward(node, i, gx)
@@ -347,10 +350,9 @@ def _check_versions(node, saved):
             version = 0 if versions is None else versions[i]
             if counter[0] != version:
                 raise RuntimeError(_modified_message(node, counter, version))
-    if node.op.save_out:
-        counter = node.out_version
-        if counter[0] != 0:
-            raise RuntimeError(_modified_message(node, counter, 0))
+    counter = node.out_version
+    if counter is not None and counter[0] != 0:
+        raise RuntimeError(_modified_message(node, counter, 0))
 
 
 def _modified_message(node, counter, version):

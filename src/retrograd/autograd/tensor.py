@@ -22,16 +22,18 @@ class Tensor:
 
     __slots__ = (
         "data",
-        "grad",
         "_requires_grad",
         "_node",
         "_version",
-        "_base",
-        "_hooks",
-        "_retains_grad",
-        "_tangent",
+        "__dict__",  # NOTE: only for the attributes below, so making a tensor stays cheap
         "__weakref__",
     )
+
+    grad = None
+    _base = None  # the tensor whose memory this view shares
+    _hooks = None  # gradient hooks of a leaf
+    _retains_grad = False
+    _tangent = None  # forward-mode tangent (an ndarray) while a dual level is active
 
     # NumPy defers to our reflected operators (np.float32(2) * t -> Tensor.__rmul__).
     __array_priority__ = 1000
@@ -156,6 +158,28 @@ class Tensor:
 
     __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
 
+    def __deepcopy__(self, memo):
+        """Copy a leaf tensor (data, requires_grad, grad), as PyTorch allows for leaves only."""
+        if self._node is not None:
+            raise RuntimeError(
+                "deepcopy: only tensors created by the user (graph leaves) can be deep-copied; "
+                "detach() it first"
+            )
+        import copy  # noqa: PLC0415 - rarely used
+
+        copied = object.__new__(type(self))
+        memo[id(self)] = copied
+        _init(copied, self.data.copy())
+        copied._requires_grad = self._requires_grad
+        if self.grad is not None:
+            copied.grad = copy.deepcopy(self.grad, memo)
+        return copied
+
+    def __reduce_ex__(self, protocol):
+        if self._node is not None:
+            raise RuntimeError("pickle: only leaf tensors can be pickled; detach() it first")
+        return (_rebuild, (type(self), self.data, self._requires_grad))
+
     # ----------------------------------------------------------------- autograd state
     def requires_grad_(self, requires_grad=True):
         if not requires_grad:
@@ -227,9 +251,18 @@ class Tensor:
         return node.hooks
 
     def _counter(self):
+        """The version counter `[version, name of the last in-place op]`, made on first need.
+
+        Tensors nobody changes in place never get one, which keeps ops cheap. A node that saved
+        this tensor as its output learns about the counter here, when it is created (at version
+        0, before any in-place change), so backward can tell if the output was changed.
+        """
         vc = self._version
         if vc is None:
             vc = self._version = [0, None]
+            node = self._node
+            if node is not None and node.op.save_out and node.out_data is self.data:
+                node.out_version = vc
         return vc
 
     @property
@@ -275,28 +308,25 @@ class Tensor:
 
 def _init(t, array):
     t.data = array
-    t.grad = None
     t._requires_grad = False
     t._node = None
     t._version = None
-    t._base = None
-    t._hooks = None
-    t._retains_grad = False
-    t._tangent = None
+
+
+def _rebuild(cls, data, requires_grad):
+    t = object.__new__(cls)
+    _init(t, data)
+    t._requires_grad = requires_grad
+    return t
 
 
 def new_tensor(array):
     """The fast constructor used by ops: wraps an ndarray without checks or copies."""
     t = object.__new__(Tensor)
     t.data = array
-    t.grad = None
     t._requires_grad = False
     t._node = None
     t._version = None
-    t._base = None
-    t._hooks = None
-    t._retains_grad = False
-    t._tangent = None
     return t
 
 
