@@ -10,6 +10,7 @@ arrays are released unless `retain_graph=True`.
 """
 
 import operator
+import sys
 
 import numpy as np
 
@@ -106,8 +107,10 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
     finally:
         graph.set_grad_enabled_flag(previous_mode)
 
-    # What is left in the table are the leaves.
-    for leaf, g in table.items():
+    # What is left in the table are the leaves. Popping them leaves each gradient array with no
+    # reference but ours when nothing else holds it, so _accumulate_leaf can adopt it uncopied.
+    for leaf in list(table):
+        g = table.pop(leaf)
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
         if target_keys is not None:
@@ -264,12 +267,30 @@ def _accumulate_leaf(leaf, g, create_graph):
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
     if leaf.grad is None:
-        # copy: a rule may pass one array to several inputs (add) or keep it elsewhere
-        leaf.grad = new_tensor(np.array(g, copy=True))
+        leaf.grad = new_tensor(g if _exclusively_ours(g) else np.array(g, copy=True))
     elif leaf.grad._node is not None or leaf.grad.data.shape != g.shape:
         leaf.grad = new_tensor(leaf.grad.data + g)
     else:
         leaf.grad.data += g  # PyTorch accumulates into the existing .grad in place
+
+
+def _exclusively_ours(g):
+    """True when `g` owns its memory, is writable and nobody else refers to it, so it can become
+    a leaf's `.grad` without a copy (as PyTorch steals a gradient whose use count is one).
+
+    The references counted are: the caller's variable, this function's argument, and
+    getrefcount's own. A rule may hand one array to several inputs (add) or keep it elsewhere;
+    then the count is higher and the caller copies.
+    """
+    return (
+        type(g) is np.ndarray
+        and g.base is None
+        and g.flags.writeable
+        and sys.getrefcount(g) <= _REFS_WHEN_EXCLUSIVE
+    )
+
+
+_REFS_WHEN_EXCLUSIVE = 4  # run()'s `g`, _accumulate_leaf's `g`, our argument, getrefcount's
 
 
 def _store_nonleaf_grad(t, g):
