@@ -384,16 +384,18 @@ def _resolve(root, target):
     """
     module = root
     parts = target.split(".") if target else []
-    while parts:
-        children = dict(module.named_children())
-        for end in range(len(parts), 0, -1):
-            child = children.get(".".join(parts[:end]))
-            if child is not None:
-                module, parts = child, parts[end:]
-                break
-        else:
+    i = 0
+    while i < len(parts):
+        best, best_len = None, 0
+        for name, child in module.named_children():
+            name_parts = name.split(".")
+            k = len(name_parts)
+            if k > best_len and parts[i:i + k] == name_parts:
+                best, best_len = child, k
+        if best is None:
             break
-    return module, ".".join(parts)
+        module, i = best, i + best_len
+    return module, ".".join(parts[i:])
 
 
 def _post_order_reversed(root):
