@@ -450,3 +450,10 @@ def cumsum(x, dim, reverse=False):
 
 def cumprod(x, dim):
     return np.cumprod(x, axis=dim)
+
+
+# losses (ops/loss.py)
+def softmax(x, dim):
+    e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+    e /= np.sum(e, axis=dim, keepdims=True)
+    return e

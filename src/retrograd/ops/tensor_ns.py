@@ -6,6 +6,7 @@ the two namespaces identical.
 """
 
 from ._reduction_scan import cumsum_ns as cumsum
+from ._reduction_scan import softmax
 from .activation import sigmoid
 from .arithmetic import pow  # noqa: A004
 from .arrange import flip, roll, tril, triu
@@ -74,4 +75,5 @@ __all__ = [
     "stack",
     "tril",
     "triu",
+    "softmax",
 ]
