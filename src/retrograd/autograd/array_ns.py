@@ -457,3 +457,13 @@ def softmax(x, dim):
     e = np.exp(x - np.max(x, axis=dim, keepdims=True))
     e /= np.sum(e, axis=dim, keepdims=True)
     return e
+
+
+# convolution and pooling (ops/conv.py, ops/pooling.py): NumPy kernels in their own module
+from . import _array_conv  # noqa: E402 - grouped with its section
+
+conv2d = _array_conv.conv2d
+conv_transpose2d = _array_conv.conv_transpose2d
+conv2d_weight = _array_conv.conv2d_weight
+max_pool2d_with_indices_backward = _array_conv.max_pool2d_with_indices_backward
+adaptive_max_pool2d_backward = _array_conv.adaptive_max_pool2d_backward

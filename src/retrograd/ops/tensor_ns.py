@@ -12,6 +12,8 @@ from .arithmetic import pow  # noqa: A004
 from .arrange import flip, roll, tril, triu
 from .cast import to as cast
 from .comparison import maximum, minimum, where
+from .conv import conv2d, conv2d_weight
+from .conv import conv_transpose2d_ns as conv_transpose2d
 from .creation import eye, ones_like, zeros_like
 from .indexing import index_backward
 from .indexing import index_normalized as index
@@ -19,6 +21,7 @@ from .indexing import index_put_normalized as index_put
 from .joining import cat, stack
 from .linalg import einsum, matmul
 from .math import abs, cos, cosh, erf, erfc, erfinv, exp, log, sign, sin, sinh, sqrt, tanh  # noqa: A004
+from .pooling import adaptive_max_pool2d_backward, max_pool2d_with_indices_backward
 from .reduction import cumprod, prod, sum  # noqa: A004
 from .rounding import floor, trunc
 from .scatter_gather import gather, index_select, scatter_add
@@ -76,4 +79,9 @@ __all__ = [
     "tril",
     "triu",
     "softmax",
+    "conv2d",
+    "conv2d_weight",
+    "conv_transpose2d",
+    "max_pool2d_with_indices_backward",
+    "adaptive_max_pool2d_backward",
 ]

@@ -1,0 +1,338 @@
+"""NumPy kernels for convolution and max pooling, in (N, C, H, W) layout.
+
+These are the array-namespace versions of `conv2d`, `conv_transpose2d`, `conv2d_weight` and
+`max_pool2d_with_indices_backward` (re-exported by `array_ns`), and the forwards of the ops in
+`ops/conv.py` and `ops/pooling.py`. Arguments are PyTorch's; sizes may be ints or pairs.
+
+Convolution is im2col plus one batched matrix product. The column matrix of a batch has shape
+(N, C*kh*kw, L): row (c, i, j) holds the input element under kernel tap (i, j) of channel c for
+each of the L output positions. The transposed convolution (the input gradient) multiplies
+the other way and adds the columns back into the image (col2im). Both loop over the kh*kw
+kernel taps, each iteration one strided copy or add over the whole batch: never over pixels.
+
+With stride 1 the columns use *wide rows*: output position (h, w) sits at column h*Wp + w,
+where Wp is the padded input width, so that tap (i, j) of every output position is one flat
+slice of the padded input starting at i*dh*Wp + j*dw. The copies (and the adds of col2im) then
+run over long contiguous blocks instead of rows of ow elements, which is 2-3x faster for small
+images; the Wp - ow columns past each row's end are computed and dropped (zeros in col2im).
+"""
+
+import numpy as np
+
+
+def pair(value, name="size"):
+    """An int or a sequence of two ints as a pair of ints."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value), int(value))
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * 2
+    if len(value) != 2:
+        raise ValueError(f"expected an int or a pair of ints for {name}, got {value}")
+    return value
+
+
+def conv_output_size(size, kernel, stride, padding, dilation):
+    """Output length of a convolution along one dim (PyTorch's formula)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+# --------------------------------------------------------------------------- im2col / col2im
+def _wide(stride, padded_width, out_width):
+    # NOTE: wide rows compute Wp - ow dropped columns per row; past 2x that costs more than the
+    # strided copies it saves.
+    return stride == (1, 1) and padded_width <= 2 * out_width
+
+
+def _columns(x, kernel, stride, padding, dilation, out_size):
+    """The (N, C*kh*kw, L) column matrix of `x` and the width of one output row in it."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    oh, ow = out_size
+    hp, wp = h + 2 * ph, w + 2 * pw
+    if kernel == (1, 1) and stride == (1, 1) and padding == (0, 0) and (oh, ow) == (h, w):
+        return x.reshape(n, c, h * w), w  # 1x1 convolution: the columns are the input
+    if ph or pw:
+        xp = np.zeros((n, c, hp, wp), dtype=x.dtype)
+        xp[:, :, ph : ph + h, pw : pw + w] = x
+    else:
+        xp = x
+    if _wide(stride, wp, ow):
+        flat = xp.reshape(n, c, hp * wp)
+        length = (oh - 1) * wp + ow  # the last row needs no dropped columns
+        cols = np.empty((n, c, kh, kw, oh * wp), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * wp + j * dw
+                cols[:, :, i, j, :length] = flat[:, :, start : start + length]
+        cols[:, :, :, :, length:] = 0
+        return cols.reshape(n, c * kh * kw, oh * wp), wp
+    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            cols[:, :, i, j] = xp[:, :, rows, columns]
+    return cols.reshape(n, c * kh * kw, oh * ow), ow
+
+
+def _add_columns(cols, channels, kernel, stride, padding, dilation, in_size, row_width):
+    """col2im: the (N, C, H, W) image whose columns (as `_columns` lays them out, rows of
+    `row_width`) are `cols`, adding up the taps that land on the same pixel."""
+    n = cols.shape[0]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    h, w = in_size
+    hp, wp = h + 2 * ph, w + 2 * pw
+    oh = cols.shape[-1] // row_width
+    if row_width == wp and stride == (1, 1):  # wide rows: each tap one flat contiguous add
+        cols = cols.reshape(n, channels, kh, kw, oh * wp)
+        total = oh * wp
+        # the dropped columns of the last tap run past the padded image: give them room
+        flat = np.zeros((n, channels, hp * wp + (kw - 1) * dw), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * wp + j * dw
+                flat[:, :, start : start + total] += cols[:, :, i, j]
+        image = flat[:, :, : hp * wp].reshape(n, channels, hp, wp)
+    else:
+        ow = row_width
+        cols = cols.reshape(n, channels, kh, kw, oh, ow)
+        image = np.zeros((n, channels, hp, wp), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                image[:, :, rows, columns] += cols[:, :, i, j]
+    if ph or pw:
+        image = image[:, :, ph : ph + h, pw : pw + w]
+    return image
+
+
+def _wide_rows(g, row_width):
+    """(N, C, oh, ow) -> (N, C, oh * row_width), each row zero-padded to `row_width`."""
+    n, c, oh, ow = g.shape
+    if row_width == ow:
+        return g.reshape(n, c, oh * ow)
+    out = np.zeros((n, c, oh, row_width), dtype=g.dtype)
+    out[:, :, :, :ow] = g
+    return out.reshape(n, c, oh * row_width)
+
+
+# --------------------------------------------------------------------------- convolution
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation of (N, C, H, W) `input` with (O, C/groups, kh, kw) `weight`."""
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
+    n, _, h, w = input.shape
+    o, cg, kh, kw = weight.shape
+    oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
+    cols, row_width = _columns(input, (kh, kw), stride, padding, dilation, (oh, ow))
+    k = cg * kh * kw
+    length = cols.shape[-1]
+    if groups == 1:
+        out = np.matmul(weight.reshape(o, k), cols)
+    else:
+        wg = weight.reshape(groups, o // groups, k)
+        out = np.matmul(wg, cols.reshape(n, groups, k, length)).reshape(n, o, length)
+    if bias is not None:
+        out += bias.reshape(o, 1)
+    out = out.reshape(n, o, oh, row_width)
+    return out if row_width == ow else out[:, :, :, :ow]
+
+
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    """The gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)."""
+    stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
+    n = input.shape[0]
+    o, cg, kh, kw = weight_size
+    oh, ow = grad_output.shape[2:]
+    cols, row_width = _columns(input, (kh, kw), stride, padding, dilation, (oh, ow))
+    g = _wide_rows(grad_output, row_width)
+    k, length = cg * kh * kw, cols.shape[-1]
+    og = o // groups
+    # NOTE: one (O, L) x (L, K) product per sample, then a sum over the batch: 3-6x faster than
+    # one product over the whole batch, which needs both operands transposed into copies.
+    gw = np.matmul(g.reshape(n, groups, og, length), cols.reshape(n, groups, k, length).mT)
+    return gw.sum(axis=0).reshape(o, cg, kh, kw)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed convolution of (N, C_in, H, W) `input` with (C_in, C_out/groups, kh, kw)
+    `weight`: the adjoint of conv2d with the same weight and settings."""
+    stride, padding = pair(stride), pair(padding)
+    output_padding, dilation = pair(output_padding), pair(dilation)
+    n, c_in, h, w = input.shape
+    _, og, kh, kw = weight.shape
+    c_out = og * groups
+    size = [
+        (s - 1) * st - 2 * p + d * (k - 1) + op + 1
+        for s, st, p, d, k, op in zip((h, w), stride, padding, dilation, (kh, kw), output_padding)
+    ]
+    wp = size[1] + 2 * padding[1]
+    row_width = wp if _wide(stride, wp, w) else w
+    x = _wide_rows(input, row_width)
+    k, length = og * kh * kw, x.shape[-1]
+    ig = c_in // groups
+    wg = weight.reshape(groups, ig, k).mT
+    cols = np.matmul(wg, x.reshape(n, groups, ig, length)).reshape(n, c_out * kh * kw, length)
+    out = _add_columns(cols, c_out, (kh, kw), stride, padding, dilation, size, row_width)
+    if bias is not None:
+        out += bias.reshape(c_out, 1, 1)
+    return out
+
+
+# --------------------------------------------------------------------------- max pooling
+def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """Output length of a pooling window along one dim; with ceil_mode the last window may
+    run past the end but must start inside the input or its left padding (PyTorch's rule)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode,
+                            indices=True):
+    """(values, indices) of 2-D max pooling; indices (int64) are positions in each flattened
+    H*W plane of the input, the first maximum of each window in row-major order (the last
+    NaN, when a window has NaNs), as PyTorch's. With indices=False, (values, None)."""
+    (kh, kw), (sh, sw) = kernel_size, stride
+    (ph, pw), (dh, dw) = padding, dilation
+    n, c, h, w = input.shape
+    oh = pool_output_size(h, kh, sh, ph, dh, ceil_mode)
+    ow = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
+    # pad with -inf: on the right as far as the last (ceil-mode) window reaches
+    hp = max(h + ph, (oh - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(w + pw, (ow - 1) * sw + (kw - 1) * dw + 1)
+    x = input
+    if (hp, wp) != (h, w):
+        x = np.full((n, c, hp, wp), -np.inf, dtype=input.dtype)
+        x[:, :, ph : ph + h, pw : pw + w] = input
+    nan = _has_nan(input)
+    # NOTE: max is separable: the max over each row segment (along W), then over those (along
+    # H). Taking the first maximum (or last NaN) at both stages gives the row-major first
+    # maximum (or last NaN) of the window, PyTorch's choice.
+    rows_max, col_pick = _running_max(_strided_taps(x, 3, sw, dw, ow), kw, nan, indices)
+    out, row_pick = _running_max(_strided_taps(rows_max, 2, sh, dh, oh), kh, nan, indices)
+    if not indices:
+        return out, None
+    col_taps = _strided_taps(col_pick, 2, sh, dh, oh)
+    col_pick = _pick(col_taps, row_pick, kh)
+    row_start = (np.arange(oh) * sh - ph).reshape(oh, 1)
+    col_start = np.arange(ow) * sw - pw
+    empty = out == -np.inf
+    if empty.any():
+        # PyTorch never looks at padding: a window of -inf points at its first real element
+        row_pick = np.where(empty, -(np.minimum(row_start, 0) // dh), row_pick)
+        col_pick = np.where(empty, -(np.minimum(col_start, 0) // dw), col_pick)
+    rows = row_start + row_pick.astype(np.int64) * dh
+    return out, rows * w + (col_start + col_pick.astype(np.int64) * dw)
+
+
+def adaptive_windows(size, out):
+    """PyTorch's adaptive pooling windows along one dim: [start, end) of each output."""
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+def adaptive_max_pool2d(input, output_size):
+    """(values, int64 indices into each H*W plane) of adaptive 2-D max pooling."""
+    n, c, h, w = input.shape
+    nan = _has_nan(input)
+    row_index, col_index = _window_index(h, output_size[0]), _window_index(w, output_size[1])
+    # NOTE: windows differ in length: each is padded to the longest by repeating its last
+    # element, which changes neither the maximum nor which element is picked first (or last).
+    by_col = input[:, :, :, col_index]  # (N, C, H, ow, taps)
+    rows_max, col_pick = _running_max(_last_axis_taps(by_col), col_index.shape[1], nan, True)
+    by_row = rows_max[:, :, row_index].swapaxes(3, 4)  # (N, C, oh, ow, taps)
+    out, row_pick = _running_max(_last_axis_taps(by_row), row_index.shape[1], nan, True)
+    rows = row_index[np.arange(output_size[0]).reshape(-1, 1), row_pick]
+    cols = col_index[np.arange(output_size[1]), col_pick]  # per row of the input
+    cols = np.take_along_axis(cols, rows, axis=2)
+    return out, rows * w + cols
+
+
+def _window_index(size, out):
+    """(out, taps) input positions of each adaptive window, the last one repeated."""
+    start, end = adaptive_windows(size, out)
+    taps = int((end - start).max())
+    return np.minimum(start.reshape(-1, 1) + np.arange(taps), (end - 1).reshape(-1, 1))
+
+
+def _has_nan(x):
+    # one fast pass; inf - inf in the sum only sends a NaN-free input down the exact path
+    return x.dtype.kind == "f" and bool(np.isnan(x.sum()))
+
+
+def _strided_taps(x, axis, s, d, size):
+    """tap(t): the elements under window tap t of every window along `axis`, as a view."""
+    def tap(t):
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(t * d, t * d + s * (size - 1) + 1, s)
+        return x[tuple(index)]
+
+    return tap
+
+
+def _last_axis_taps(x):
+    def tap(t):
+        return x[..., t]
+
+    return tap
+
+
+def _running_max(tap, k, nan, indices):
+    """The max over taps 0..k-1 and the tap (int) each maximum came from: the first maximum,
+    or the last NaN."""
+    best = tap(0).copy()
+    pick = np.zeros(best.shape, dtype=np.intp) if indices else None
+    for t in range(1, k):
+        v = tap(t)
+        if not indices and not nan:
+            np.maximum(best, v, out=best)
+            continue
+        better = v > best
+        if nan:
+            better |= np.isnan(v)
+        np.copyto(best, v, where=better)
+        if indices:
+            np.copyto(pick, t, where=better)
+    return best, pick
+
+
+def _pick(tap, which, k):
+    """Element-wise tap(which) for an array `which` of taps."""
+    out = tap(0).copy()
+    for t in range(1, k):
+        np.copyto(out, tap(t), where=which == t)
+    return out
+
+
+def max_pool2d_with_indices_backward(grad_output, input, kernel_size, stride, padding, dilation,
+                                     ceil_mode, indices):
+    """The gradient of max pooling: each output's gradient added at its arg-max."""
+    (kh, kw), (sh, sw), (dh, dw) = pair(kernel_size), pair(stride), pair(dilation)
+    overlap = sh < (kh - 1) * dh + 1 or sw < (kw - 1) * dw + 1
+    return _scatter(grad_output, input.shape, indices, overlap)
+
+
+def adaptive_max_pool2d_backward(grad_output, input, indices):
+    """The gradient of adaptive max pooling: each output's gradient added at its arg-max."""
+    h, w = input.shape[2:]
+    oh, ow = grad_output.shape[2:]
+    return _scatter(grad_output, input.shape, indices, h % oh != 0 or w % ow != 0)
+
+
+def _scatter(g, shape, indices, overlap):
+    """Zeros of (N, C, H, W) `shape` with g added at `indices` (positions in each H*W plane)."""
+    n, c, h, w = shape
+    planes = n * c
+    gx = np.zeros((planes, h * w), dtype=g.dtype)
+    positions = indices.reshape(planes, -1) + (np.arange(planes) * (h * w)).reshape(planes, 1)
+    if overlap:
+        np.add.at(gx.reshape(-1), positions.reshape(-1), g.reshape(-1))
+    else:
+        gx.put(positions, g)  # windows do not overlap: no position repeats
+    return gx.reshape(n, c, h, w)
