@@ -24,6 +24,7 @@ from . import (
     rounding,
     scatter_gather,
     shape,
+    sorting,
     straight_through,
     tensor_ns,
 )
@@ -47,6 +48,7 @@ from .reduction import *  # noqa: F403
 from .rounding import *  # noqa: F403
 from .scatter_gather import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .sorting import *  # noqa: F403
 from .straight_through import *  # noqa: F403
 
 _CATEGORIES = (
@@ -70,6 +72,7 @@ _CATEGORIES = (
     rounding,
     scatter_gather,
     shape,
+    sorting,
     straight_through,
 )
 
