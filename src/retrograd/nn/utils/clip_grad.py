@@ -6,6 +6,8 @@ returned as a 0-d tensor, so training loops can log it.
 
 import math
 
+import numpy as np
+
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ...ops.creation import tensor as _tensor
@@ -48,7 +50,9 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
     if math.isnan(float(total_norm)):
         coef = math.nan  # PyTorch lets a NaN norm through to the gradients
-    with no_grad():
+    # NOTE: an infinite gradient times a zero coefficient is NaN, which PyTorch passes on
+    # silently; so do we.
+    with no_grad(), np.errstate(invalid="ignore"):
         for g in grads:
             g.mul_(coef)
 
