@@ -7,12 +7,14 @@ from . import (
     activation,
     arithmetic,
     arrange,
+    attention,
     cast,
     comparison,
     conv,
     creation,
     indexing,
     inplace,
+    inplace_scatter,
     joining,
     linalg,
     loss,
@@ -31,12 +33,14 @@ from . import (
 from .activation import *  # noqa: F403
 from .arithmetic import *  # noqa: F403
 from .arrange import *  # noqa: F403
+from .attention import *  # noqa: F403
 from .cast import *  # noqa: F403
 from .comparison import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .inplace import *  # noqa: F403
+from .inplace_scatter import *  # noqa: F403
 from .joining import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .loss import *  # noqa: F403
@@ -55,12 +59,14 @@ _CATEGORIES = (
     activation,
     arithmetic,
     arrange,
+    attention,
     cast,
     comparison,
     conv,
     creation,
     indexing,
     inplace,
+    inplace_scatter,
     joining,
     linalg,
     loss,
