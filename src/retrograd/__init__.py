@@ -37,5 +37,6 @@ from .autograd.grad_mode import (
 from .autograd.tensor import Tensor, is_tensor
 from .ops import *  # noqa: F403
 from .serialization import load, save
+from . import train  # noqa: E402, I001  (after the rest: it builds on all of it)
 
 __version__ = "0.1.0"
