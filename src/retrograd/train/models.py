@@ -1,0 +1,77 @@
+"""The reference models of `retrograd train`: an MLP and a small CNN for any input shape.
+
+    model = build_model("cnn", input_shape=(1, 28, 28), num_classes=10)
+
+Both output class scores (logits) of shape (N, num_classes), for `cross_entropy`.
+"""
+
+import math
+
+from .. import nn
+
+__all__ = ["MLP", "CNN", "build_model"]
+
+
+class MLP(nn.Module):
+    """Flatten, then `hidden` fully connected ReLU layers (with dropout), then a linear head."""
+
+    def __init__(self, input_shape, num_classes, hidden=(128, 128), dropout=0.1):
+        super().__init__()
+        width = math.prod(input_shape)
+        layers = [nn.Flatten()]
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, num_classes))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class CNN(nn.Module):
+    """Conv blocks (3-wide convolution, ReLU, 2x max pooling), then a small MLP head.
+
+    `input_shape` is (C, H, W) for images (Conv2d) or (C, L) for signals such as MNIST-1D
+    (Conv1d). Each block halves the spatial size, so the head sees
+    `channels[-1] * (H // 2**blocks) * (W // 2**blocks)` features.
+    """
+
+    def __init__(self, input_shape, num_classes, channels=(16, 32), hidden=64, dropout=0.25):
+        super().__init__()
+        if len(input_shape) not in (2, 3):
+            raise ValueError(
+                f"CNN: input_shape must be (C, L) or (C, H, W), got {tuple(input_shape)}"
+            )
+        conv, pool = (nn.Conv1d, nn.MaxPool1d) if len(input_shape) == 2 else (
+            nn.Conv2d, nn.MaxPool2d)
+        in_channels, spatial = input_shape[0], list(input_shape[1:])
+        layers = []
+        for width in channels:
+            if min(spatial) < 2:
+                raise ValueError(
+                    f"CNN: input {tuple(input_shape)} is too small for {len(channels)} "
+                    "pooling blocks"
+                )
+            layers += [conv(in_channels, width, 3, padding=1), nn.ReLU(), pool(2)]
+            in_channels, spatial = width, [s // 2 for s in spatial]
+        self.features = nn.Sequential(*layers)
+        head = [nn.Flatten()]
+        if dropout:
+            head.append(nn.Dropout(dropout))
+        head += [nn.Linear(in_channels * math.prod(spatial), hidden), nn.ReLU(),
+                 nn.Linear(hidden, num_classes)]
+        self.classifier = nn.Sequential(*head)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def build_model(name, input_shape, num_classes, **options):
+    """`"mlp"` or `"cnn"` for inputs of `input_shape` (without the batch dimension)."""
+    models = {"mlp": MLP, "cnn": CNN}
+    if name not in models:
+        raise ValueError(f"build_model: unknown model {name!r}; choose from {sorted(models)}")
+    return models[name](tuple(input_shape), num_classes, **options)
