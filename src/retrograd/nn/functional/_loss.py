@@ -186,8 +186,7 @@ def _class_indices(input, target, name):
             f"{name}: expected class indices of an integer dtype as target, got dtype "
             f"{target.dtype} and shape {tuple(target.shape)}"
             + (
-                "; probability targets must have the input's shape "
-                f"{tuple(input.shape)}"
+                f" (probability targets must have the input's shape {tuple(input.shape)})"
                 if name == "cross_entropy"
                 else ""
             )
@@ -234,7 +233,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     w = _class_weight(weight, classes, input, "cross_entropy")
-    if dtypes.is_floating(target.data.dtype):
+    if dtypes.is_floating(target.data.dtype) and tuple(target.shape) == tuple(input.shape):
         return _cross_entropy_probs(input, target, weight, class_dim, reduction, label_smoothing)
     x, t, unbatched = _class_indices(input, target, "cross_entropy")
     out = cross_entropy_indices(x, t, w, ignore_index, label_smoothing, reduction)
@@ -242,11 +241,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def _cross_entropy_probs(input, target, weight, class_dim, reduction, label_smoothing):
-    if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(
-            f"cross_entropy: probability targets must have the input's shape "
-            f"{tuple(input.shape)}, got shape {tuple(target.shape)}"
-        )
     classes = input.shape[class_dim]
     logp = log_softmax(input, class_dim)
     if label_smoothing > 0.0:
@@ -351,3 +345,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
     return reduce_loss(loss, reduction)
+
+
+# NOTE: imported last, as _loss_extra builds on the argument checks above.
+from . import _loss_extra  # noqa: E402
+from ._loss_extra import *  # noqa: E402, F403
+
+__all__ += _loss_extra.__all__
