@@ -3,6 +3,7 @@
 Each private module holds one category; this package re-exports their public names."""
 
 from ._activation import *  # noqa: F403
+from ._attention import *  # noqa: F403
 from ._conv import *  # noqa: F403
 from ._dropout import *  # noqa: F403
 from ._linear import *  # noqa: F403
