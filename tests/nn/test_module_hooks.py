@@ -170,3 +170,30 @@ def test_no_backward_wrapping_under_no_grad():
     with rg.no_grad():
         out = lin(rg.randn(1, 2))
     assert out.grad_fn is None
+
+
+def test_removing_every_hook_restores_the_plain_call():
+    m = nn.Linear(2, 2)
+    m.register_forward_hook(lambda mod, args, out: None).remove()
+    m(rg.zeros(1, 2))
+    assert not m._hooked
+
+
+def test_record_module_paths_tags_graph_nodes():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Tanh(), nn.Linear(3, 1)))
+    x = rg.randn(4, 2)
+    with nn.record_module_paths(model):
+        hidden = model[0](x)
+        out = model(x)
+        total = out.sum()
+    assert hidden.grad_fn.module_path == "0"  # called directly: named within the model
+    assert out.grad_fn.module_path == "1.1"
+    matmul = out.grad_fn.edges[0]
+    assert matmul.op.name == "matmul" and matmul.module_path == "1.1"
+    assert matmul.edges[0].op.name == "tanh" and matmul.edges[0].module_path == "1.0"
+    assert total.grad_fn.module_path is None  # outside any module
+    assert model(x).grad_fn.module_path is None  # nothing recorded after the block
+    assert not any(m._hooked for m in model.modules())
+    with pytest.raises(ValueError), nn.record_module_paths(model):
+        model(rg.randn(4, 5))
+    assert model(x).grad_fn.module_path is None

@@ -30,6 +30,9 @@ def call_with_hooks(module, args, kwargs):
     """Module.__call__ when the module has hooks: forward pre-hooks, backward-hook wrapping,
     forward, forward hooks."""
     state = module._hook_state
+    if not (state.forward_pre or state.forward or state.backward or state.backward_pre):
+        module._hooked = False  # every hook was removed: back to the plain call
+        return module.forward(*args, **kwargs)
     for hook, with_kwargs in tuple(state.forward_pre):
         if with_kwargs:
             result = hook(module, args, kwargs)

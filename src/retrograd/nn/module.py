@@ -28,11 +28,12 @@ from ..autograd.hooks import RemovableHandle
 from ..autograd.tensor import Tensor, new_tensor
 from . import _errors, _hooks, _walk
 from ._errors import check_input
+from ._paths import record_module_paths
 from ._repr import module_repr
 from ._walk import BUFFER, MODULE, PARAM
 from .parameter import Parameter
 
-__all__ = ["Module", "check_input"]
+__all__ = ["Module", "check_input", "record_module_paths"]
 
 _IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

@@ -1,4 +1,4 @@
-"""rg.nn.functional: the functional form of every layer, activation and loss (as torch.nn.functional).
+"""rg.nn.functional: the functional form of every layer, activation and loss (torch's F).
 
 Each private module holds one category; this package re-exports their public names."""
 
