@@ -23,10 +23,9 @@ import collections
 import numpy as np
 
 from ..autograd import dtypes
-from ..autograd.grad_mode import no_grad
 from ..autograd.hooks import RemovableHandle
 from ..autograd.tensor import Tensor, new_tensor
-from . import _errors, _hooks, _walk
+from . import _errors, _hooks, _state, _walk
 from ._errors import check_input
 from ._paths import record_module_paths
 from ._repr import module_repr
@@ -34,9 +33,6 @@ from ._walk import BUFFER, MODULE, PARAM
 from .parameter import Parameter
 
 __all__ = ["Module", "check_input", "record_module_paths"]
-
-_IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
 
 class Module:
     """Base class of layers and models: subclass it, set layers and Parameters as attributes in
@@ -225,7 +221,7 @@ class Module:
         does not change. `keep_vars=True` returns the Parameters themselves.
         """
         out = collections.OrderedDict() if destination is None else destination
-        for name, value in _state_entries(self, prefix):
+        for name, value in _state.state_entries(self, prefix, Module):
             out[name] = value if keep_vars else value.detach()
         return out
 
@@ -239,54 +235,13 @@ class Module:
         `(missing_keys, unexpected_keys)`. With `assign=True` the module takes the given
         tensors' data instead of copying into its own arrays.
         """
-        if not isinstance(state_dict, collections.abc.Mapping):
-            raise TypeError(
-                f"load_state_dict: expected a dict, got {type(state_dict).__name__}"
-            )
-        targets = dict(_state_entries(self, ""))
-        missing = [k for k in targets if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in targets]
-        problems, arrays = [], {}
-        for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            try:
-                array = _as_array(state_dict[key])
-            except (TypeError, ValueError) as err:
-                problems.append(f"  {key}: can't read the value ({err})")
-                continue
-            if array.shape != target.data.shape:
-                problems.append(
-                    f"  {key}: shape {tuple(array.shape)} in the state dict, "
-                    f"{tuple(target.data.shape)} in the model"
-                )
-            arrays[key] = array
-        if strict:
-            header = []
-            if missing:
-                header.append("  missing keys: " + ", ".join(missing))
-            if unexpected:
-                header.append("  unexpected keys: " + ", ".join(unexpected))
-            problems = header + problems
-        if problems:
-            raise RuntimeError(
-                f"load_state_dict: can't load into {type(self).__name__} (nothing was changed):\n"
-                + "\n".join(problems)
-            )
-        with no_grad():
-            for key, array in arrays.items():
-                target = targets[key]
-                if assign:
-                    target.data = array.astype(target.data.dtype, copy=False)
-                else:
-                    target.copy_(new_tensor(array))
-        return _IncompatibleKeys(missing, unexpected)
+        return _state.load_state_dict(self, state_dict, strict, assign, Module)
 
     # ----------------------------------------------------------------- dtype and device
     def to(self, *args, **kwargs):
         """`to(dtype)`, `to('cpu')`, `to(tensor)`: cast floating-point parameters and buffers in
         place (the Parameter objects stay the same, so optimizers keep them)."""
-        dtype = _parse_to(args, kwargs)
+        dtype = _state.parse_to(args, kwargs)
         if dtype is not None:
             if not dtypes.is_floating(dtype):
                 raise TypeError(f"to: nn.Module.to only accepts floating dtypes, got {dtype}")
@@ -410,59 +365,3 @@ def _post_order_reversed(root):
                 seen.add(id(child))
                 stack.append(child)
     return order
-
-
-def _state_entries(module, prefix):
-    """(name, tensor) of every parameter and persistent buffer, as PyTorch's state_dict orders
-    them: per module, pre-order; shared tensors appear under every name."""
-    out = []
-    for module_name, m in _walk.named_modules(module, Module, prefix, remove_duplicate=False):
-        buffers = m.__dict__.get("_buffers") or {}
-        head = module_name + "." if module_name else ""
-        own = m._entries()
-        for kind, name, value in own:
-            if kind == PARAM:
-                out.append((head + name, value))
-        for kind, name, value in own:
-            if kind == BUFFER and buffers.get(name, True):
-                out.append((head + name, value))
-    return out
-
-
-def _as_array(value):
-    if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor, say
-        return np.asarray(value.detach().cpu().numpy())
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"expected a tensor, got {type(value).__name__}")
-    return array
-
-
-def _parse_to(args, kwargs):
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype = arg.dtype
-        elif isinstance(arg, str) and not _is_dtype_name(arg):
-            device = arg
-        elif arg is not None and not isinstance(arg, bool):
-            dtype = arg
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"to: device '{device}' is not available; retrograd runs on cpu")
-    return dtypes.as_dtype(dtype)
-
-
-def _is_dtype_name(name):
-    try:
-        dtypes.as_dtype(name)
-    except (TypeError, ValueError):
-        return False
-    return True
