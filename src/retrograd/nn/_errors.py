@@ -18,7 +18,18 @@ from . import _walk
 
 
 def annotate(err, module, module_type):
-    """Add `module` (the one whose __call__ the exception is leaving) to err's layer path."""
+    """Add `module` (the one whose __call__ the exception is leaving) to err's layer path.
+
+    Never raises: a failure here (a RecursionError near the stack limit, an exception object
+    without a __dict__) leaves the original error as it was.
+    """
+    try:
+        _annotate(err, module, module_type)
+    except Exception:  # noqa: BLE001, S110 - the user's error matters, not ours
+        pass
+
+
+def _annotate(err, module, module_type):
     info = err.__dict__.get("_rg_layer")
     if info is None:
         info = err._rg_layer = _LayerPath(err, module)

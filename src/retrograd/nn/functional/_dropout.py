@@ -20,11 +20,11 @@ def _check_p(p, name):
 
 def _keep_mask(shape, p, dtype, generator):
     """An array of 0 (dropped) and 1 / (1 - p) (kept), in `dtype`."""
+    if p == 1.0:
+        return np.zeros(shape, dtype=dtype)
     rng = _random._gen(generator)
     sample_dtype = dtype if dtype in (dtypes.float32, dtypes.float64) else np.float64
     keep = rng.random(shape, dtype=sample_dtype) >= p
-    if p == 1.0:
-        return np.zeros(shape, dtype=dtype)
     return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
 
 
