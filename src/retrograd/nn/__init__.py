@@ -5,6 +5,7 @@ re-exports them (`rg.nn.Linear`, `rg.nn.functional`, `rg.nn.init`, `rg.nn.utils`
 
 from . import functional, init, utils
 from .activation import *  # noqa: F403
+from .attention import *  # noqa: F403
 from .container import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .dropout import *  # noqa: F403
@@ -15,4 +16,6 @@ from .module import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .parameter import Parameter
 from .pooling import *  # noqa: F403
+from .positional import *  # noqa: F403
 from .sparse import *  # noqa: F403
+from .transformer import *  # noqa: F403
