@@ -19,6 +19,7 @@ LAYERS = {
     "retrograd.__main__": "top",
     "retrograd.autograd": "autograd",
     "retrograd.ops": "ops",
+    "retrograd.linalg": "ops",  # rg.linalg: torch.linalg's names over the linalg ops
     "retrograd.func": "func",  # function transforms (grad, jvp, jacrev, hessian...)
     "retrograd.nn": "nn",
     "retrograd.optim": "optim",

@@ -7,7 +7,7 @@
     x.grad  # tensor([2., 4., 6.])
 """
 
-from . import autograd, datasets, func, nn, ops, optim, utils
+from . import autograd, datasets, func, linalg, nn, ops, optim, utils
 from .autograd.dtypes import (
     bfloat16,
     bool,

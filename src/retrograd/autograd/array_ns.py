@@ -467,3 +467,8 @@ conv_transpose2d = _array_conv.conv_transpose2d
 conv2d_weight = _array_conv.conv2d_weight
 max_pool2d_with_indices_backward = _array_conv.max_pool2d_with_indices_backward
 adaptive_max_pool2d_backward = _array_conv.adaptive_max_pool2d_backward
+
+
+# linear algebra (ops/linalg_decomp.py): batches of matrices
+inverse = np.linalg.inv
+solve = np.linalg.solve

@@ -17,6 +17,8 @@ from . import (
     inplace_scatter,
     joining,
     linalg,
+    linalg_decomp,
+    linalg_spectral,
     loss,
     math,
     normalization,
@@ -43,6 +45,8 @@ from .inplace import *  # noqa: F403
 from .inplace_scatter import *  # noqa: F403
 from .joining import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .linalg_decomp import *  # noqa: F403
+from .linalg_spectral import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .math import *  # noqa: F403
 from .normalization import *  # noqa: F403
@@ -69,6 +73,8 @@ _CATEGORIES = (
     inplace_scatter,
     joining,
     linalg,
+    linalg_decomp,
+    linalg_spectral,
     loss,
     math,
     normalization,

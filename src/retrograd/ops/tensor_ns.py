@@ -20,6 +20,7 @@ from .indexing import index_normalized as index
 from .indexing import index_put_normalized as index_put
 from .joining import cat, stack
 from .linalg import einsum, matmul
+from .linalg_decomp import inverse, solve
 from .math import abs, cos, cosh, erf, erfc, erfinv, exp, log, sign, sin, sinh, sqrt, tanh  # noqa: A004
 from .pooling import adaptive_max_pool2d_backward, max_pool2d_with_indices_backward
 from .reduction import cumprod, prod, sum  # noqa: A004
@@ -84,4 +85,6 @@ __all__ = [
     "conv_transpose2d",
     "max_pool2d_with_indices_backward",
     "adaptive_max_pool2d_backward",
+    "inverse",
+    "solve",
 ]
