@@ -135,7 +135,15 @@ def test_registration_checks():
         m.register_parameter("w", rg.zeros(1))
     with pytest.raises(TypeError, match="not a Module"):
         m.add_module("x", 3)
+    with pytest.raises(KeyError, match="attribute 'forward' already exists"):
+        m.register_buffer("forward", rg.zeros(1))
+    m.plain = 3
+    with pytest.raises(KeyError, match="attribute 'plain' already exists"):
+        m.register_parameter("plain", nn.Parameter(rg.zeros(1)))
     m.register_parameter("w", nn.Parameter(rg.zeros(1)))
+    m.register_parameter("w", nn.Parameter(rg.ones(1)))  # replacing a parameter is fine
+    with pytest.raises(KeyError, match="attribute 'w' already exists"):
+        m.register_buffer("w", rg.zeros(1))
     m.add_module("sub", nn.Linear(1, 1))
     m.register_module("sub2", nn.ReLU())
     assert [n for n, _ in m.named_parameters()] == ["w", "sub.weight", "sub.bias"]

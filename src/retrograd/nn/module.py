@@ -133,6 +133,8 @@ class Module:
         if isinstance(tensor, Parameter):
             raise TypeError(f"register_buffer: '{name}' is a Parameter; use register_parameter")
         buffers = self.__dict__.get("_buffers")
+        if (buffers is None or name not in buffers) and hasattr(self, name):
+            raise KeyError(f"register_buffer: attribute '{name}' already exists")
         if buffers is None:
             buffers = self._buffers = {}
         buffers[name] = bool(persistent)
@@ -146,6 +148,7 @@ class Module:
                 f"register_parameter: '{name}' must be a Parameter or None, got "
                 f"{type(param).__name__}"
             )
+        _check_free(self, name, Parameter, "register_parameter")
         setattr(self, name, param)
 
     def add_module(self, name, module):
@@ -153,6 +156,7 @@ class Module:
         _check_name(self, name, "add_module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        _check_free(self, name, Module, "add_module")
         setattr(self, name, module)
 
     register_module = add_module
@@ -330,6 +334,20 @@ def _check_name(module, name, where):
         raise KeyError(f"{where}: name can't be empty or contain '.', got '{name}'")
     if name in _walk.INTERNAL:
         raise KeyError(f"{where}: '{name}' is reserved by Module")
+
+
+def _check_free(module, name, kind, where):
+    """As in PyTorch, registering must not silently replace another kind of attribute (a
+    method, a buffer, a plain value); re-registering the same kind is fine."""
+    if not hasattr(module, name):
+        return
+    current = module.__dict__.get(name, _MISSING)
+    buffers = module.__dict__.get("_buffers") or {}
+    if current is _MISSING or name in buffers or not (current is None or isinstance(current, kind)):
+        raise KeyError(f"{where}: attribute '{name}' already exists")
+
+
+_MISSING = object()
 
 
 def _resolve(root, target):
