@@ -24,6 +24,7 @@ from . import (
     normalization,
     pooling,
     random,
+    recurrent,
     reduction,
     rounding,
     scatter_gather,
@@ -52,6 +53,7 @@ from .math import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .random import *  # noqa: F403
+from .recurrent import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .rounding import *  # noqa: F403
 from .scatter_gather import *  # noqa: F403
@@ -80,6 +82,7 @@ _CATEGORIES = (
     normalization,
     pooling,
     random,
+    recurrent,
     reduction,
     rounding,
     scatter_gather,
