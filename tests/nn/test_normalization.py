@@ -235,3 +235,20 @@ def test_batch_norm_trains_in_a_network():
         losses.append(loss.item())
     assert losses[-1] < losses[0]
     assert model[1].num_batches_tracked.item() == 5
+
+
+def test_running_stats_keep_their_dtype_and_identity_with_another_input_dtype():
+    bn = nn.BatchNorm1d(3)  # float32 buffers
+    running_mean = bn.running_mean
+    x = RNG.standard_normal((6, 3)) + 2.0
+    out = bn(rg.tensor(x))  # float64 input
+    assert out.dtype == rg.float64
+    assert bn.running_mean is running_mean and running_mean.dtype == rg.float32
+    np.testing.assert_allclose(running_mean.data, 0.1 * x.mean(0), rtol=1e-6)
+
+
+def test_half_precision_input():
+    x = rg.randn(4, 8).to(rg.float16)
+    out = F.layer_norm(x, (8,))
+    assert out.dtype == rg.float16
+    np.testing.assert_allclose(out.data.astype(np.float64).mean(-1), 0.0, atol=1e-2)

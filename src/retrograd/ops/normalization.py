@@ -29,12 +29,16 @@ __all__ = []
 TENSOR_METHODS = {}
 
 
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _mean(a, dims):
     """a.mean(dims, keepdims=True). NOTE: over the trailing dims of a contiguous array this is
     a matrix-vector product, which NumPy hands to BLAS: about 3x faster than its own reduction
     on rows of a few hundred float32 (layer norm's case)."""
     n = a.ndim
-    if dims and dims[0] > 0 and dims == tuple(range(dims[0], n)) and a.flags.c_contiguous:
+    if (dims and dims[0] > 0 and dims == tuple(range(dims[0], n)) and a.flags.c_contiguous
+            and a.dtype in _BLAS_DTYPES):
         count = a.size // max(1, int(np.prod(a.shape[: dims[0]])))
         if count:
             rows = a.reshape(-1, count) @ np.full(count, 1.0 / count, a.dtype)
@@ -46,7 +50,8 @@ def _sum_leading(a, dims, shape):
     """a summed over `dims` and reshaped to `shape` (a weight's), as a vector-matrix product
     when `dims` are the leading dims of a contiguous array (see _mean)."""
     k = len(dims)
-    if k and dims == tuple(range(k)) and a.flags.c_contiguous and a.size:
+    contiguous = a.flags.c_contiguous and a.size and a.dtype in _BLAS_DTYPES
+    if k and dims == tuple(range(k)) and contiguous:
         rows = int(np.prod(a.shape[:k]))
         return (np.ones(rows, a.dtype) @ a.reshape(rows, -1)).reshape(shape)
     return (a.sum(axis=dims, keepdims=True) if dims else a).reshape(shape)

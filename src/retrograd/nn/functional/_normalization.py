@@ -41,9 +41,10 @@ def _check_input(input, name, min_dim=2):
         )
 
 
-def _check_param(t, what, shape, name, input):
+def _check_param(t, what, shape, name, input, cast=True):
     """`t` (a weight, bias or running statistic) must be None or a Tensor of `shape`; cast to
-    the input's dtype (differentiably) when it differs."""
+    the input's dtype (differentiably) when it differs, unless `cast` is False (running
+    statistics, which are updated in place)."""
     if t is None:
         return None
     if not isinstance(t, Tensor):
@@ -53,9 +54,15 @@ def _check_param(t, what, shape, name, input):
             f"{name}: expected {what} of shape {tuple(shape)} for an input of shape "
             f"{tuple(input.shape)}, got shape {tuple(t.shape)}"
         )
-    if t.data.dtype != input.data.dtype:
+    if cast and t.data.dtype != input.data.dtype:
         t = t.to(input.dtype)
     return t
+
+
+def _check_stats(running_mean, running_var, name, input):
+    shape = (input.shape[1],)
+    return (_check_param(running_mean, "running_mean", shape, name, input, cast=False),
+            _check_param(running_var, "running_var", shape, name, input, cast=False))
 
 
 def _check_momentum(momentum, name):
@@ -74,11 +81,13 @@ def _update_running(running_mean, running_var, mean, var, count, momentum, batch
         if running_mean is not None:
             m = new_tensor(mean)
             m = m if batch_dims is None else m.mean(batch_dims)
-            running_mean.mul_(1 - momentum).add_(m.reshape(running_mean.shape).mul(momentum))
+            m = m.reshape(running_mean.shape).mul(momentum).to(running_mean.dtype)
+            running_mean.mul_(1 - momentum).add_(m)
         if running_var is not None:
             unbiased = new_tensor(var) * (count / max(count - 1, 1) if count > 1 else float("nan"))
             v = unbiased if batch_dims is None else unbiased.mean(batch_dims)
-            running_var.mul_(1 - momentum).add_(v.reshape(running_var.shape).mul(momentum))
+            v = v.reshape(running_var.shape).mul(momentum).to(running_var.dtype)
+            running_var.mul_(1 - momentum).add_(v)
 
 
 def _affine_with_stats(input, running_mean, running_var, weight, bias, eps):
@@ -103,8 +112,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     place with `momentum` (the variance unbiased)."""
     _check_input(input, "batch_norm")
     channels = input.shape[1]
-    running_mean = _check_param(running_mean, "running_mean", (channels,), "batch_norm", input)
-    running_var = _check_param(running_var, "running_var", (channels,), "batch_norm", input)
+    running_mean, running_var = _check_stats(running_mean, running_var, "batch_norm", input)
     weight = _check_param(weight, "weight", (channels,), "batch_norm", input)
     bias = _check_param(bias, "bias", (channels,), "batch_norm", input)
     if not training:
@@ -137,8 +145,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     given running statistics are updated with the batch average of the per-instance ones."""
     _check_input(input, "instance_norm", 3)
     channels = input.shape[1]
-    running_mean = _check_param(running_mean, "running_mean", (channels,), "instance_norm", input)
-    running_var = _check_param(running_var, "running_var", (channels,), "instance_norm", input)
+    running_mean, running_var = _check_stats(running_mean, running_var, "instance_norm", input)
     weight = _check_param(weight, "weight", (channels,), "instance_norm", input)
     bias = _check_param(bias, "bias", (channels,), "instance_norm", input)
     if not use_input_stats:
