@@ -26,6 +26,8 @@ LAYERS = {
     "retrograd.data": "data",
     "retrograd.datasets": "data",
     "retrograd.utils": "data",  # retrograd.utils.data mirrors torch.utils.data
+    "retrograd.utils.checkpoint": "checkpoint",  # gradient checkpointing (+ its planner)
+    "retrograd.amp": "amp",  # mixed precision: autocast, GradScaler
     "retrograd.serialization": "serialization",  # safetensors save/load
     "retrograd.diagnostics": "diagnostics",
     "retrograd.monitor": "diagnostics",
@@ -33,6 +35,7 @@ LAYERS = {
     "retrograd.distributed": "distributed",
     "retrograd.train": "train",
     "retrograd.cli": "train",
+    "retrograd.lm": "train",  # the train-lm job: char-level data, models, training, sampling
 }
 
 # Layer -> what it may import: layer names, or dotted paths for a single module or name.
@@ -51,9 +54,11 @@ ALLOWED = {
     },
     "serialization": {"serialization", "autograd"},
     "diagnostics": {"diagnostics", "autograd", "ops", "func", "nn"},
+    "checkpoint": {"checkpoint", "autograd", "ops", "func", "nn", "diagnostics"},
+    "amp": {"amp", "autograd", "ops", "nn", "optim"},
     "distributed": {"distributed", "autograd", "nn", "optim"},
     "train": {"train", "top", "autograd", "ops", "func", "nn", "optim", "data", "serialization",
-              "diagnostics", "distributed"},
+              "diagnostics", "distributed", "checkpoint", "amp"},
     "top": set(LAYERS.values()),
 }
 

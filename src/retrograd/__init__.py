@@ -7,7 +7,7 @@
     x.grad  # tensor([2., 4., 6.])
 """
 
-from . import autograd, datasets, func, linalg, nn, ops, optim, utils
+from . import autograd, datasets, diagnostics, func, linalg, nn, ops, optim, utils
 from .autograd.dtypes import (
     bfloat16,
     bool,
@@ -37,6 +37,9 @@ from .autograd.grad_mode import (
 from .autograd.tensor import Tensor, is_tensor
 from .ops import *  # noqa: F403
 from .serialization import load, save
+from .utils import checkpoint as _checkpoint
 from . import train  # noqa: E402, I001  (after the rest: it builds on all of it)
+
+del _checkpoint  # imported for rg.utils.checkpoint (the data-layer utils package can't)
 
 __version__ = "0.1.0"
