@@ -38,7 +38,7 @@ class LedgerRow:
     """One distinct block of memory kept for backward."""
 
     __slots__ = ("op", "module", "holds", "shape", "dtype", "nbytes", "kind", "holders",
-                 "source", "seq")
+                 "held_by", "source", "seq")
 
     def __init__(self, op, module, holds, shape, dtype, nbytes, kind, source, seq):
         self.op = op  # the op of the first node that keeps it
@@ -49,6 +49,7 @@ class LedgerRow:
         self.nbytes = nbytes  # bytes of the base array (what stays allocated)
         self.kind = kind  # ACTIVATION, PARAMETER or PARAMETER_COPY
         self.holders = 1  # how many (node, slot) pairs keep this memory
+        self.held_by = (module,)  # the module path of each of them, in creation order
         self.source = source  # the user's line (anomaly mode), or None
         self.seq = seq
 
@@ -144,6 +145,13 @@ class MemoryLedger:
 def memory_ledger(outputs):
     """The ledger of everything the graph behind `outputs` (a Tensor or a sequence of Tensors)
     keeps for backward. Call it before backward: backward releases what it lists."""
+    blocks, n_nodes = ledger_blocks(outputs)
+    return MemoryLedger([row for _, row in blocks], n_nodes)
+
+
+def ledger_blocks(outputs):
+    """([(base array, LedgerRow)], number of nodes): the ledger's rows with the memory each one
+    stands for (for tools that must match blocks to tensors, such as the checkpoint planner)."""
     roots = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     for t in roots:
         if not isinstance(t, Tensor):
@@ -156,15 +164,16 @@ def memory_ledger(outputs):
             array = value.data if isinstance(value, Tensor) else value
             if not isinstance(array, np.ndarray):
                 continue  # a shell of a checkpointed segment, or a released value
-            base = _base(array)
+            base = base_array(array)
             entry = blocks.get(id(base))
             if entry is not None:
                 entry[1].holders += 1
+                entry[1].held_by += (node.module_path,)
                 continue
             row = LedgerRow(node.op.name, node.module_path, holds, tuple(array.shape),
                             array.dtype, int(base.nbytes), kind, node.source, node.seq)
             blocks[id(base)] = (base, row)
-    return MemoryLedger([row for _, row in blocks.values()], len(nodes))
+    return list(blocks.values()), len(nodes)
 
 
 def _reachable(roots):
@@ -208,7 +217,7 @@ def _kind(node, array):
     parameter = _parameter_root(node)
     if parameter is None:
         return ACTIVATION
-    if isinstance(array, np.ndarray) and _base(array) is _base(parameter.data):
+    if isinstance(array, np.ndarray) and base_array(array) is base_array(parameter.data):
         return PARAMETER
     return PARAMETER_COPY
 
@@ -223,7 +232,8 @@ def _parameter_root(node):
     return None
 
 
-def _base(array):
+def base_array(array):
+    """The array that owns the memory `array` views (itself when it owns it)."""
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
