@@ -35,6 +35,7 @@ from .autograd.grad_mode import (
     set_grad_enabled,
 )
 from .autograd.tensor import Tensor, is_tensor
+from .autograd.typeinfo import Size, device, finfo, iinfo
 from .ops import *  # noqa: F403
 from .serialization import load, save
 from .utils import checkpoint as _checkpoint

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .autograd.tensor import Tensor
+from .autograd.tensor import new_tensor
 from .ops import linalg_decomp, reduction
 from .ops import shape as _shape
 from .ops._util import check_dim
@@ -81,7 +81,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N
     a = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
         n = A.data.shape[-1]
-        a = a + Tensor(np.eye(n, dtype=A.data.dtype))
+        a = a + new_tensor(np.eye(n, dtype=A.data.dtype))
     return solve(a, B, left=left)
 
 
@@ -170,12 +170,12 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
     x = A.data
     m, n = x.shape[-2:]
     if m == 0 or n == 0:
-        return Tensor(np.zeros(x.shape[:-2], np.int64))
+        return new_tensor(np.zeros(x.shape[:-2], np.int64))
     s = np.abs(np.linalg.svd(x, compute_uv=False, hermitian=hermitian))
     if rtol is None:
         rtol = 0.0 if atol is not None and atol > 0 else np.finfo(x.dtype).eps * max(m, n)
     cutoff = np.maximum(0.0 if atol is None else atol, rtol * s.max(axis=-1, keepdims=True))
-    return Tensor(np.sum(s > cutoff, axis=-1).astype(np.int64))
+    return new_tensor(np.sum(s > cutoff, axis=-1).astype(np.int64))
 
 
 # ----------------------------------------------------------------- products

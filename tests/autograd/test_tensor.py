@@ -17,7 +17,7 @@ def test_data_is_the_numpy_array_and_attributes_follow_it():
     assert t.numel() == 6 == t.nelement()
     assert len(t) == 2
     assert t.element_size() == 4
-    assert t.device == "cpu"
+    assert t.device == rg.device("cpu") and str(t.device) == "cpu"
     assert t.is_floating_point()
 
 

@@ -8,6 +8,7 @@ upward imports.
 import numpy as np
 
 from . import dtypes
+from .typeinfo import CPU, Size
 
 _ndarray = np.ndarray
 
@@ -39,18 +40,19 @@ class Tensor:
     __array_priority__ = 1000
     __array_ufunc__ = None
 
-    def __init__(self, data, dtype=None, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data.data
-        array = as_array(data, dtype)
-        _init(self, array)
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        """PyTorch's `torch.Tensor(...)`: `Tensor(data)` holds the data in the default float
+        dtype whatever its type (a Tensor keeps its dtype); `Tensor(2, 3)` (or a `Size`) is a
+        tensor of that shape (zeros); `Tensor()` is empty. Subclasses (nn.Parameter) keep the
+        data's dtype. Use `rg.tensor(data)` to infer the dtype from the data."""
+        _init(self, _constructor_array(args, dtype, type(self) is Tensor))
         if requires_grad:
             self.requires_grad_(True)
 
     # ----------------------------------------------------------------- basic attributes
     @property
     def shape(self):
-        return self.data.shape
+        return Size(self.data.shape)
 
     @property
     def ndim(self):
@@ -62,7 +64,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return CPU
 
     @property
     def is_leaf(self):
@@ -89,11 +91,13 @@ class Tensor:
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
+            return Size(self.data.shape)
         return self.data.shape[_check_dim(dim, self.data.ndim, "size")]
 
     def dim(self):
         return self.data.ndim
+
+    ndimension = dim
 
     def numel(self):
         return int(self.data.size)
@@ -304,6 +308,30 @@ class Tensor:
         if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(repr(self), spec)
+
+
+def _constructor_array(args, dtype, legacy):
+    """The array of `Tensor(*args)` (see Tensor.__init__); `legacy`: PyTorch's float default."""
+    if not args:
+        return np.empty((0,), dtype=dtypes.as_dtype(dtype) or dtypes.get_default_dtype())
+    sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+    if all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+           for n in sizes) and (legacy or len(args) > 1):
+        if any(n < 0 for n in sizes):
+            raise ValueError(f"Tensor: sizes must be non-negative, got {tuple(sizes)}")
+        return np.zeros(tuple(int(n) for n in sizes),
+                        dtype=dtypes.as_dtype(dtype) or dtypes.get_default_dtype())
+    if len(args) > 1:
+        raise TypeError(
+            f"Tensor: expected data, or sizes as ints, got {len(args)} arguments of types "
+            f"{[type(a).__name__ for a in args]}"
+        )
+    data = args[0]
+    if isinstance(data, Tensor):
+        return data.data if dtype is None else as_array(data.data, dtype)
+    if legacy and dtype is None:
+        dtype = dtypes.get_default_dtype()
+    return as_array(data, dtype)
 
 
 def _init(t, array):

@@ -6,7 +6,7 @@ import collections.abc
 
 import numpy as np
 
-from ..autograd import dtypes
+from ..autograd import dtypes, typeinfo
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor, new_tensor
 from . import _walk
@@ -101,7 +101,7 @@ def parse_to(args, kwargs):
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
-        elif isinstance(arg, str) and not _is_dtype_name(arg):
+        elif isinstance(arg, typeinfo.device) or (isinstance(arg, str) and not _is_dtype_name(arg)):
             device = arg
         elif arg is not None and not isinstance(arg, bool):
             dtype = arg

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ..autograd import dtypes
+from ..autograd import dtypes, typeinfo
 from ..autograd.graph import Op
-from ._util import Tensor, apply
+from ._util import Tensor, apply, new_tensor
 
 __all__ = ["to", "clone", "contiguous", "type_as"]
 
@@ -42,17 +42,20 @@ class Clone(Op):
 
 
 def to(input, *args, dtype=None, copy=False, **kwargs):
-    """`t.to(dtype)`; device strings ('cpu') are accepted and ignored (there is one device)."""
+    """`t.to(dtype)`, `t.to(other)`, `t.to(device)`, `t.to(device, dtype)`: devices ('cpu',
+    rg.device('cpu')) are accepted and change nothing (there is one device)."""
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
-        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
-            if arg.split(":")[0] != "cpu":
+        elif isinstance(arg, typeinfo.device) or (
+            isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps")
+        ):
+            if not typeinfo.is_cpu(arg):
                 raise RuntimeError(f"to(): device '{arg}' is not available; retrograd runs on cpu")
         elif arg is not None and not isinstance(arg, bool):
             dtype = arg
     device = kwargs.pop("device", None)
-    if device is not None and str(device).split(":")[0] != "cpu":
+    if not typeinfo.is_cpu(device):
         raise RuntimeError(f"to(): device '{device}' is not available; retrograd runs on cpu")
     kwargs.pop("non_blocking", None)
     if kwargs:
@@ -62,7 +65,7 @@ def to(input, *args, dtype=None, copy=False, **kwargs):
         return clone(input) if copy else input
     if input._requires_grad and not dtypes.is_floating(dtype):
         # PyTorch allows it and cuts the graph; so do we.
-        return Tensor(input.data.astype(dtype))
+        return new_tensor(input.data.astype(dtype))
     return apply(Cast, input, dtype=dtype)
 
 
