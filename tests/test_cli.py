@@ -123,3 +123,12 @@ def test_invalid_values_are_rejected(capsys):
             main(["train", *argv])
         assert exit_info.value.code == 2
     assert "must be a positive integer" in capsys.readouterr().err
+
+
+def test_threads_option_limits_blas():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from retrograd.cli import _blas_threads
+
+    with _blas_threads(1):
+        pools = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        assert pools and all(p["num_threads"] == 1 for p in pools)

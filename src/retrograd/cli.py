@@ -11,6 +11,7 @@ continues from either exactly) and `results.json` (the final test loss and accur
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -58,8 +59,8 @@ WIDTHS = {
     "mnist1d": {"cnn": {"channels": (32, 64), "hidden": 128}, "mlp": {"hidden": (256, 256)}},
 }
 
-# What a resumed run may change; everything else comes from the checkpoint's config.
-RESUMABLE = ("epochs", "out", "data_dir", "no_progress", "download")
+# The settings a resumed run may change; the others in DEFAULTS come from the checkpoint.
+RESUMABLE = ("epochs", "data_dir")
 
 
 class UsageError(Exception):
@@ -130,6 +131,9 @@ def build_parser():
     add("--resume", metavar="PATH", help="continue a run from a checkpoint file or a run "
         "directory (its last.safetensors) with the saved settings; only --out, --data-dir, "
         "--no-progress and (for a run without a scheduler) --epochs may be given with it")
+    add("--threads", type=_positive_int, default=1, metavar="N", help="BLAS threads for "
+        "NumPy (default 1: these small models train fastest on one, and several threads "
+        "that wait on each other can make a run 5-10x slower on a busy machine)")
     add("--no-progress", action="store_true", help="no progress bar (it is only shown on a "
         "terminal anyway); the per-epoch lines are still printed")
     return parser
@@ -143,7 +147,8 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
-        return train_command(args)
+        with _blas_threads(args.threads):
+            return train_command(args)
     except UsageError as err:
         print(f"retrograd train: error: {err}", file=sys.stderr)
         return 2
@@ -326,6 +331,16 @@ def _best_epoch(history):
     key = "val_loss" if "val_loss" in history.keys() else "train_loss"
     best = history.best(key)
     return best["epoch"] if best else None
+
+
+def _blas_threads(n):
+    """Limit NumPy's BLAS to `n` threads while the run lasts (needs threadpoolctl, which
+    scikit-learn brings along; without it the BLAS keeps its own setting)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 def _write_json(path, obj):
