@@ -1,8 +1,10 @@
 """An MLP training step: 784-256-256-10, ReLU, batch 128, cross-entropy, SGD.
 
-Cross-entropy is written from primitives in every framework (log_softmax, then picking each
-row's target with integer indexing), so all three do the same work. The hand-written NumPy
-forward/backward is the limit: what the same matmuls cost with no framework at all.
+Two rows. The first is written from raw tensors and primitives in every framework (matmul,
+relu, log_softmax, then picking each row's target with integer indexing), so all three do the
+same work; the hand-written NumPy forward/backward is the limit: what the same matmuls cost with
+no framework at all. The second is the same network as users write it: `nn.Sequential` of
+`nn.Linear`/`nn.ReLU`, `F.cross_entropy` and `optim.SGD`, in retrograd and in PyTorch.
 """
 
 import numpy as np
@@ -87,6 +89,31 @@ def make_numpy(x, y, params):
     return step
 
 
+# ----------------------------------------------------------------- nn + optim
+def make_nn(lib, x, y, params):
+    """The same MLP from lib.nn layers (weights copied from `params`) and lib.optim.SGD."""
+    nn = lib.nn
+    layers = []
+    for k, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        linear = nn.Linear(fan_in, fan_out)
+        with lib.no_grad():
+            linear.weight.copy_(lib.tensor(params[2 * k].T.copy()))
+            linear.bias.copy_(lib.tensor(params[2 * k + 1]))
+        layers += [linear, nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    optimizer = lib.optim.SGD(model.parameters(), lr=LR)
+    x, y = lib.tensor(x), lib.tensor(y)
+
+    def step():
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
 def run(torch, quick=False):
     repeats, warmup = (3, 1) if quick else (40, 5)
     x, y, params = problem()
@@ -99,5 +126,17 @@ def run(torch, quick=False):
     if max(first.values()) - min(first.values()) > 1e-4 * max(1.0, abs(first["numpy"])):
         note = "losses differ: " + ", ".join(f"{k} {v:.6f}" for k, v in first.items())
     ms = {name: 1e3 * s for name, s in median_seconds(steps, repeats, warmup).items()}
-    return [Row(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, CE + SGD step", "ms",
+    rows = [Row(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, CE + SGD step", "ms",
                 ms["retrograd"], ms.get("torch"), ms["numpy"], note=note)]
+
+    steps = {"retrograd": make_nn(rg, x, y, params)}
+    if torch is not None:
+        steps["torch"] = make_nn(torch, x, y, params)
+    first = {name: step() for name, step in steps.items()}
+    note = ""
+    if max(first.values()) - min(first.values()) > 1e-4 * max(1.0, abs(first["retrograd"])):
+        note = "losses differ: " + ", ".join(f"{k} {v:.6f}" for k, v in first.items())
+    ms = {name: 1e3 * s for name, s in median_seconds(steps, repeats, warmup).items()}
+    rows.append(Row("MLP as above from nn.Linear, F.cross_entropy, optim.SGD", "ms",
+                    ms["retrograd"], ms.get("torch"), note=note))
+    return rows
