@@ -12,7 +12,7 @@ backward and JVP loops for the fast path, `vjp_ns` for create_graph=True.
 
 import numpy as np
 
-from ._recurrent_rnn import previous, steps
+from ._recurrent_rnn import previous, steps, transposed
 
 
 def _sigmoid_(a):
@@ -30,7 +30,7 @@ def forward(xproj, h0, w_hh, b_hh, *, reverse):
     ghn = np.empty((length, batch, hidden), dtype)  # W_hn h + b_hn
     hs = np.empty((length, batch, hidden), dtype)
     gh = np.empty((batch, three_h), dtype)
-    w_t = w_hh.T
+    w_t = transposed(w_hh)
     h = h0
     for t in steps(length, reverse):
         np.matmul(h, w_t, out=gh)

@@ -15,6 +15,16 @@ def steps(length, reverse):
     return range(length - 1, -1, -1) if reverse else range(length)
 
 
+def transposed(w):
+    """w.T as a contiguous copy, made once per sequence.
+
+    NOTE: OpenBLAS multiplies (32, 128) @ (128, 512) in float32 in about half the time when the
+    right operand is contiguous rather than a transposed view (measured 130 us against 220-250
+    us, one thread): the copy pays for itself within a step.
+    """
+    return np.ascontiguousarray(w.T)
+
+
 def previous(seq, first, reverse):
     """The state each step starts from, in input order: `first` at the first step run."""
     out = np.empty_like(seq)
@@ -30,7 +40,7 @@ def previous(seq, first, reverse):
 def forward(xproj, h0, w_hh, *, nonlinearity, reverse):
     length = xproj.shape[0]
     hs = np.empty(xproj.shape, xproj.dtype)
-    w_t = w_hh.T
+    w_t = transposed(w_hh)
     h = h0
     for t in steps(length, reverse):
         h_t = hs[t]
