@@ -25,6 +25,7 @@ _anomaly = None  # an `anomaly.AnomalyMode` while detect_anomaly() is active
 _forward_ad_depth = 0  # > 0 while rg.func.jvp traces tangents
 _seq = 0  # creation counter: a node's seq is larger than every node it depends on
 _node_observers = []  # hook point: callables told about every new Node (diagnostics, ledgers)
+_autocast = None  # while rg.amp.autocast is active: (op, xs) -> (op, xs) that applies its policy
 
 REGISTRY = {}  # op name -> Op subclass; the inspectable list of every primitive
 
@@ -123,6 +124,8 @@ def apply(op, *xs, **params):
     """Run primitive `op` on Tensors `xs`; record a node when grad mode is on and any input
     requires grad. This is the hot path of every op: keep it lean."""
     global _seq
+    if _autocast is not None:
+        op, xs = _autocast(op, xs)
     n_inputs = len(xs)
     try:
         if params:
@@ -271,6 +274,19 @@ def set_anomaly(mode):
 
 def get_anomaly():
     return _anomaly
+
+
+def set_autocast(hook):
+    """Install `hook(op, xs) -> (op, xs)`, consulted by every `apply` (None: off); returns the
+    previous one. Used by rg.amp.autocast to cast inputs by op before they run."""
+    global _autocast
+    previous = _autocast
+    _autocast = hook
+    return previous
+
+
+def get_autocast():
+    return _autocast
 
 
 def change_forward_ad_depth(delta):

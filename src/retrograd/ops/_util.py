@@ -5,6 +5,7 @@ import builtins
 import numpy as np
 
 from ..autograd import dtypes
+from ..autograd import graph as _graph
 from ..autograd.graph import apply
 from ..autograd.tensor import Tensor, _check_dim, as_array, new_tensor
 
@@ -79,6 +80,10 @@ def promote(x, y):
     """Cast two operands to their common dtype (the cast is differentiable); cheap when equal."""
     if x.data.dtype == y.data.dtype:
         return x, y
+    if _graph._autocast is not None:  # rg.amp.autocast may cast a float32 parameter down
+        pair = _graph._autocast.promote(x, y)
+        if pair is not None:
+            return pair
     dtype = result_dtype(x, y)
     if x.data.dtype != dtype:
         x = x.to(dtype)

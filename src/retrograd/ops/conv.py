@@ -17,7 +17,7 @@ matrix product per call) are in autograd/_array_conv.py.
 
 import numpy as np
 
-from ..autograd import array_ns, dtypes
+from ..autograd import array_ns, dtypes, graph
 from ..autograd._array_conv import conv2d_with_columns, conv_output_size, pair
 from ..autograd.graph import Op
 from ._util import apply
@@ -178,7 +178,7 @@ def _check_tensors(name, input, weight, bias, dims):
         if t is not None and not dtypes.is_floating(t.data.dtype):
             raise TypeError(f"{name}: expected a floating point {role}, got {t.data.dtype}")
     for t, role in ((weight, "weight"), (bias, "bias")):
-        if t is not None and t.data.dtype != x.dtype:
+        if t is not None and t.data.dtype != x.dtype and graph._autocast is None:
             raise TypeError(
                 f"{name}: input ({x.dtype}) and {role} ({t.data.dtype}) must have the same "
                 "dtype; cast one of them (for example input.to(weight.dtype))"

@@ -10,6 +10,7 @@ import math as _math
 
 import numpy as np
 
+from ..autograd import graph as _graph
 from ..autograd.graph import Op
 from ._einsum import contraction_path, einsum_vjp, parse_einsum
 from ._util import Tensor, apply, operand
@@ -111,7 +112,7 @@ def _matmul_error(xs, ys, name="matmul"):
 
 
 def _same_dtype(x, y, name):
-    if x.data.dtype != y.data.dtype:
+    if x.data.dtype != y.data.dtype and _graph._autocast is None:  # autocast casts them in apply
         raise TypeError(
             f"{name}: expected both operands to have the same dtype, got {x.data.dtype} and "
             f"{y.data.dtype}; cast one of them (for example y.to(x.dtype))"
