@@ -1,4 +1,6 @@
-"""rg.nn.utils: gradient clipping and parameter/vector conversion."""
+"""rg.nn.utils: gradient clipping, parameter/vector conversion, truncated BPTT and padding
+for recurrent networks."""
 
 from .clip_grad import *  # noqa: F403
 from .convert_parameters import *  # noqa: F403
+from .rnn import *  # noqa: F403
