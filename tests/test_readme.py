@@ -1,4 +1,8 @@
-"""The README's promises: two set-up commands, CI runs the same tests, the main job learns."""
+"""The README's promises: two set-up commands, CI runs the same tests, the main job learns.
+
+The main job is `retrograd train` (tested in tests/test_cli.py); examples/train_mlp.py is the
+same idea written with the raw engine.
+"""
 
 import importlib.util
 import re
@@ -18,8 +22,21 @@ def test_quick_start_is_exactly_two_commands():
     commands = quick_start_commands()
     assert len(commands) == 2, commands
     setup, tests = commands
-    assert setup.startswith("python3 -m venv .venv && ") and '-e ".[dev]"' in setup
+    assert setup.startswith("python3 -m venv .venv && ") and '-e ".[dev,datasets]"' in setup
+    assert setup.endswith("&& .venv/bin/retrograd train")
     assert "pytest" in tests
+
+
+def test_the_main_job_is_the_installed_console_script():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '[project.scripts]\nretrograd = "retrograd.cli:main"' in pyproject
+    extras = re.search(r"^datasets = \[(.*)\]$", pyproject, re.M).group(1)
+    assert "scikit-learn" in extras  # the default dataset, the digits, ships with it
+
+
+def test_ci_installs_what_the_tests_need():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert '-e ".[dev,datasets]"' in ci
 
 
 def test_ci_runs_the_readme_test_command_with_pinned_torch():
@@ -33,7 +50,7 @@ def test_ci_runs_the_readme_test_command_with_pinned_torch():
     assert "torch==2.13.0" in quick_start_commands()[1]
 
 
-def _load_main_job():
+def _load_example():
     path = ROOT / "examples" / "train_mlp.py"
     spec = importlib.util.spec_from_file_location("train_mlp", path)
     module = importlib.util.module_from_spec(spec)
@@ -41,8 +58,8 @@ def _load_main_job():
     return module
 
 
-def test_main_job_loss_falls(capsys):
-    train_mlp = _load_main_job()
+def test_raw_engine_example_loss_falls(capsys):
+    train_mlp = _load_example()
     held_out_loss = train_mlp.main(["--steps", "300", "--seed", "1"])
     losses = [float(m) for m in re.findall(r"step +\d+ +loss ([\d.]+)", capsys.readouterr().out)]
     assert len(losses) == 11
