@@ -123,3 +123,88 @@ def test_as_tensor_returns_the_same_tensor_when_nothing_changes():
 def test_from_numpy_needs_an_array():
     with pytest.raises(TypeError, match="from_numpy"):
         rg.from_numpy([1, 2])
+
+
+# ----------------------------------------------------------------- diagonals and index grids
+from .harness import OpSpec, parametrize  # noqa: E402 - this section's own imports
+
+
+def _diag_embed(x, offset=0):
+    n = x.shape[-1]
+    m = n + abs(offset)
+    out = np.zeros(x.shape[:-1] + (m, m))
+    rows = np.arange(n) + max(-offset, 0)
+    out[..., rows, rows + offset] = x
+    return out
+
+
+SPECS = [
+    OpSpec("index_put", rg.diag, np.diag, [((4,),)], name="diag_1d"),
+    OpSpec("index_put", lambda x: rg.diag(x, -2), lambda x: np.diag(x, -2), [((3,),)],
+           name="diag_1d_below"),
+    OpSpec("index", lambda x: x.diag(1), lambda x: np.diag(x, 1), [((3, 4),)], name="diag_2d"),
+    OpSpec("index_put", lambda x: rg.diag_embed(x, 1), lambda x: _diag_embed(x, 1),
+           [((2, 3),)], name="diag_embed"),
+    OpSpec("index_put", lambda x: rg.diag_embed(x, -1, dim1=0, dim2=2),
+           lambda x: np.moveaxis(_diag_embed(x, -1), (1, 2), (0, 2)), [((2, 3),)],
+           name="diag_embed_dims"),
+    OpSpec("index_put", lambda x: x.diagflat(), lambda x: np.diagflat(x), [((2, 2),)],
+           name="diagflat"),
+    OpSpec("expand", lambda x, y: rg.meshgrid(x, y)[1] * rg.meshgrid(x, y, indexing="xy")[0].T,
+           lambda x, y: np.meshgrid(x, y, indexing="ij")[1] * np.meshgrid(x, y)[0].T,
+           [((3,), (2,))], name="meshgrid"),
+    OpSpec("stack", rg.cartesian_prod, lambda x, y: np.array([[a, b] for a in x for b in y]),
+           [((3,), (2,))], name="cartesian_prod"),
+]
+
+SPEC_PARAMS, SPEC_IDS = parametrize(SPECS)
+
+
+@pytest.mark.parametrize("spec,shapes,check", SPEC_PARAMS, ids=SPEC_IDS)
+def test_spec(spec, shapes, check):
+    check(spec, shapes)
+
+
+GRID_CALLS = [
+    "tril_indices(3, 3)",
+    "tril_indices(4, 3, -1)",
+    "triu_indices(3, 4, 1)",
+    "triu_indices(0, 2)",
+    "diag(rg.tensor([1, 2, 3]), 1)",
+    "diag(rg.arange(12).reshape(3, 4), -1)",
+    "diag_embed(rg.arange(6.0).reshape(2, 3), offset=1, dim1=0, dim2=2)",
+    "diagflat(rg.tensor([[1.0, 2.0]]), -1)",
+    "cartesian_prod(rg.tensor([1, 2]), rg.tensor([3, 4]), rg.tensor([5]))",
+    "cartesian_prod(rg.tensor([1, 2]))",
+]
+
+
+@pytest.mark.parametrize("call", GRID_CALLS)
+def test_grids_and_diagonals_match_torch(call):
+    torch = pytest.importorskip("torch")
+    out = eval("rg." + call)
+    expected = eval("torch." + call.replace("rg.", "torch."), {"torch": torch})
+    assert str(out.dtype) == str(expected.dtype).removeprefix("torch."), call
+    assert out.shape == tuple(expected.shape), call
+    np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid_matches_torch(indexing):
+    torch = pytest.importorskip("torch")
+    data = [np.arange(2.0), np.arange(3.0) + 5, np.arange(4.0) - 1]
+    out = rg.meshgrid(*[rg.tensor(a) for a in data], indexing=indexing)
+    expected = torch.meshgrid(*[torch.tensor(a) for a in data], indexing=indexing)
+    for a, b in zip(out, expected):
+        np.testing.assert_array_equal(a.data, b.numpy())
+    pair = rg.meshgrid([rg.tensor(data[0]), rg.tensor(data[1])])  # a list works too
+    assert pair[0].shape == (2, 3)
+
+
+def test_queries():
+    assert rg.is_floating_point(rg.ones(2)) and not rg.is_floating_point(rg.arange(2))
+    assert rg.numel(rg.ones(2, 3)) == 6 and rg.numel(rg.tensor(1.0)) == 1
+    with pytest.raises(RuntimeError, match=r"diag: expected a 1-D or 2-D input, got shape"):
+        rg.diag(rg.ones(2, 2, 2))
+    with pytest.raises(RuntimeError, match="meshgrid: expected 0-D or 1-D tensors"):
+        rg.meshgrid(rg.ones(2, 2))

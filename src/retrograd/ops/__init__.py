@@ -12,6 +12,7 @@ from . import (
     comparison,
     conv,
     creation,
+    distance,
     indexing,
     inplace,
     inplace_scatter,
@@ -41,6 +42,7 @@ from .cast import *  # noqa: F403
 from .comparison import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .creation import *  # noqa: F403
+from .distance import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .inplace import *  # noqa: F403
 from .inplace_scatter import *  # noqa: F403
@@ -70,6 +72,7 @@ _CATEGORIES = (
     comparison,
     conv,
     creation,
+    distance,
     indexing,
     inplace,
     inplace_scatter,

@@ -1,9 +1,14 @@
-"""Tensor creation: tensor, zeros, ones, full, empty, arange, linspace, eye and the *_like forms."""
+"""Tensor creation: tensor, zeros, ones, full, empty, arange, linspace, eye and the *_like forms;
+diagonal matrices (diag, diag_embed, diagflat), index grids (tril_indices, triu_indices,
+meshgrid, cartesian_prod); and the queries is_floating_point, numel."""
 
 import numpy as np
 
 from ..autograd import dtypes
-from ._util import Tensor, as_array, new_tensor
+from . import shape
+from ._util import Tensor, as_array, check_dim, new_tensor
+from .indexing import _FULL, index_put_normalized
+from .joining import stack
 
 __all__ = [
     "tensor",
@@ -21,6 +26,15 @@ __all__ = [
     "ones_like",
     "full_like",
     "empty_like",
+    "diag",
+    "diag_embed",
+    "diagflat",
+    "tril_indices",
+    "triu_indices",
+    "meshgrid",
+    "cartesian_prod",
+    "is_floating_point",
+    "numel",
 ]
 
 
@@ -131,6 +145,115 @@ def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
                    requires_grad)
 
 
+# ----------------------------------------------------------------- diagonal matrices
+
+
+def _diagonal_positions(n, offset):
+    rows = np.arange(n) + max(-offset, 0)
+    return rows, rows + offset
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices whose `offset` diagonal holds input's last dim: those new two dims go to `dim1`
+    and `dim2` (of the output). Differentiable."""
+    n = input.data.shape[-1] if input.data.ndim else 1
+    if input.data.ndim == 0:
+        input = input.reshape(1)
+    m = n + abs(offset)
+    batch = input.data.shape[:-1]
+    ndim = len(batch) + 2
+    d1, d2 = check_dim(dim1, ndim, "diag_embed"), check_dim(dim2, ndim, "diag_embed")
+    if d1 == d2:
+        raise ValueError(f"diag_embed: dim1 and dim2 are both dimension {d1}")
+    rows, cols = _diagonal_positions(n, offset)
+    zeros = new_tensor(np.zeros(batch + (m, m), dtype=input.data.dtype))
+    out = index_put_normalized(zeros, (None, (_FULL,) * len(batch) + (rows, cols)), input)
+    if (d1, d2) != (ndim - 2, ndim - 1):
+        out = shape.movedim(out, (ndim - 2, ndim - 1), (d1, d2))
+    return out
+
+
+def diag(input, diagonal=0):
+    """A 1-D input becomes a square matrix with it on the `diagonal`-th diagonal; a 2-D input
+    gives that diagonal as 1-D. Differentiable."""
+    if input.data.ndim == 1:
+        return diag_embed(input, diagonal)
+    if input.data.ndim == 2:
+        return shape.diagonal(input, diagonal)
+    raise RuntimeError(f"diag: expected a 1-D or 2-D input, got shape {input.shape}")
+
+
+def diagflat(input, offset=0):
+    """The flattened input on the `offset` diagonal of a square matrix."""
+    return diag_embed(input.reshape(-1), offset)
+
+
+# ----------------------------------------------------------------- index grids
+
+
+def _triangle_indices(fn, row, col, offset, dtype, name):
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{name}: row and col must be non-negative, got {row} and {col}")
+    rows, cols = fn(row, offset, col)
+    return new_tensor(np.stack([rows, cols]).astype(dtypes.as_dtype(dtype) or dtypes.int64))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix (with the
+    `offset` diagonal), row by row."""
+    return _triangle_indices(np.tril_indices, row, col, offset, dtype, "tril_indices")
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) row and column indices of the upper triangle (from the `offset` diagonal)."""
+    return _triangle_indices(np.triu_indices, row, col, offset, dtype, "triu_indices")
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors: with 'ij' output k varies along dim k; with 'xy' the
+    first two dims are swapped (Cartesian, as NumPy's default). The outputs are expanded views,
+    differentiable."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in tensors:
+        if t.data.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, got shape {t.shape}")
+    sizes = [t.data.size for t in tensors]
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        axes[0], axes[1] = 1, 0
+    out_shape = [0] * len(tensors)
+    for axis, n in zip(axes, sizes):
+        out_shape[axis] = n
+    grids = []
+    for t, axis in zip(tensors, axes):
+        view = [1] * len(tensors)
+        view[axis] = -1
+        grids.append(t.reshape(view).expand(tuple(out_shape)))
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each 1-D tensor, as rows (N, len(tensors)); one
+    tensor is returned as is."""
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], dim=1)
+
+
+# ----------------------------------------------------------------- queries
+
+
+def is_floating_point(input):
+    return dtypes.is_floating(input.data.dtype)
+
+
+def numel(input):
+    return int(input.data.size)
+
+
 def _new_zeros(self, *size, dtype=None, requires_grad=False):
     return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
@@ -152,6 +275,9 @@ def _new_tensor(self, data, dtype=None, requires_grad=False):
 
 
 TENSOR_METHODS = {
+    "diag": diag,
+    "diag_embed": diag_embed,
+    "diagflat": diagflat,
     "new_zeros": _new_zeros,
     "new_ones": _new_ones,
     "new_full": _new_full,

@@ -10,4 +10,5 @@ from ._linear import *  # noqa: F403
 from ._loss import *  # noqa: F403
 from ._normalization import *  # noqa: F403
 from ._pooling import *  # noqa: F403
+from ._shape import *  # noqa: F403
 from ._sparse import *  # noqa: F403
