@@ -3,8 +3,10 @@
 Rows:
 - rg.nn.LSTM (the sequence primitive of ops/recurrent.py) against torch.nn.LSTM, and against
   the same kernels called by hand in NumPy (the limit: what the work costs with no framework);
+- the same LSTM as a Python loop over rg.lstm_cell (the fused one-step primitive: three graph
+  nodes per step), against torch.nn.LSTM;
 - the same LSTM composed of retrograd ops, step by step (what a user writing the cell by hand
-  gets), against torch.nn.LSTM: the price of a graph node per elementary op.
+  gets, about a dozen nodes per step), against torch.nn.LSTM.
 
 All start from the same float32 weights; the first step's losses must agree.
 
@@ -81,6 +83,22 @@ def make_composed(x, y, weights):
     return lambda: _step(rg, model, [w_ih, w_hh, b_ih, b_hh], x, y)
 
 
+def make_cell_loop(x, y, weights):
+    """The LSTM as a loop over the fused one-step cell primitive."""
+    w_ih, w_hh, b_ih, b_hh = (rg.tensor(weights[n], requires_grad=True) for n in NAMES)
+
+    def model(inp):
+        h = c = rg.zeros(BATCH, HIDDEN)
+        hs = []
+        for t in range(STEPS):
+            h, c = rg.lstm_cell(inp[t], (h, c), w_ih, w_hh, b_ih, b_hh)
+            hs.append(h)
+        return rg.stack(hs)
+
+    x, y = rg.tensor(x), rg.tensor(y)
+    return lambda: _step(rg, model, [w_ih, w_hh, b_ih, b_hh], x, y)
+
+
 def make_numpy(x, y, weights):
     """The same kernels, called by hand: the input projection, the recurrence and their
     gradients, with no graph."""
@@ -111,7 +129,7 @@ def run(torch, quick=False):
     repeats, warmup = (3, 1) if quick else (20, 3)
     x, y, weights = problem()
     fused = {"retrograd": make_layer(rg, x, y, weights), "numpy": make_numpy(x, y, weights),
-             "composed": make_composed(x, y, weights)}
+             "cells": make_cell_loop(x, y, weights), "composed": make_composed(x, y, weights)}
     if torch is not None:
         fused["torch"] = make_layer(torch, x, y, weights)
     first = {name: step() for name, step in fused.items()}  # from the same weights everywhere
@@ -122,6 +140,8 @@ def run(torch, quick=False):
     size = f"LSTM {INPUT}-{HIDDEN}, seq {STEPS}, batch {BATCH}"
     return [
         Row(f"{size}, MSE + SGD step", "ms", ms["retrograd"], ms.get("torch"), ms["numpy"],
+            note=note),
+        Row(f"{size}, loop over rg.lstm_cell", "ms", ms["cells"], ms.get("torch"), ms["numpy"],
             note=note),
         Row(f"{size}, composed of ops (no fused primitive)", "ms", ms["composed"],
             ms.get("torch"), ms["numpy"], note=note),
