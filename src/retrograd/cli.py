@@ -17,7 +17,8 @@ import os
 import sys
 import time
 
-from . import __version__, datasets, nn, optim
+from . import __version__, amp, datasets, nn, optim
+from .autograd import dtypes
 from .ops.random import Generator, manual_seed
 from .serialization import load
 from .train import EarlyStopping, MetricsLogger, ModelCheckpoint, Trainer
@@ -46,6 +47,8 @@ DEFAULTS = {
     "val_fraction": 0.1,
     "patience": 0,
     "grad_clip": None,
+    "amp": None,
+    "checkpoint_segments": 0,
 }
 
 # Model widths per dataset: enough to do well, small enough to train in seconds to minutes.
@@ -126,6 +129,12 @@ def build_parser():
         f"stops early (default {DEFAULTS['patience']})")
     add("--grad-clip", type=_positive_float, metavar="NORM", help="clip the gradients' total "
         "L2 norm to NORM before each step (default: no clipping)")
+    add("--amp", choices=("fp16", "bf16"), help="mixed precision: matrix products and "
+        "convolutions in float16 (with a GradScaler) or bfloat16 (needs ml_dtypes: pip install "
+        "'retrograd[amp]'), reductions and the loss in float32 (default: float32 throughout)")
+    add("--checkpoint-segments", type=_nonnegative_int, metavar="N", help="gradient "
+        "checkpointing: run the model's layers in N checkpointed segments, recomputing "
+        "activations in backward to save memory (default 0: off)")
     add("--out", metavar="DIR", help="run directory (default: runs/<dataset>-<model>-<time>; "
         "with --resume, the checkpoint's directory)")
     add("--resume", metavar="PATH", help="continue a run from a checkpoint file or a run "
@@ -178,7 +187,9 @@ def train_command(args):
     test_loader = DataLoader(test_set, batch_size=512)
 
     widths = WIDTHS[config["dataset"]][config["model"]]
-    model = build_model(config["model"], input_shape, num_classes, **widths)
+    model = build_model(config["model"], input_shape, num_classes, **widths,
+                        checkpoint_segments=config["checkpoint_segments"])
+    precision, scaler = _mixed_precision(config["amp"])
     optimizer = _optimizer(model, config)
     scheduler, interval = _scheduler(optimizer, config, len(train_loader))
 
@@ -203,7 +214,8 @@ def train_command(args):
                                        patience=config["patience"], restore_best_weights=True))
     trainer = Trainer(model, nn.functional.cross_entropy, optimizer, scheduler=scheduler,
                       scheduler_interval=interval, callbacks=callbacks,
-                      grad_clip=config["grad_clip"], progress=not args.no_progress)
+                      grad_clip=config["grad_clip"], progress=not args.no_progress,
+                      autocast=precision, grad_scaler=scaler)
     history = trainer.fit(train_loader, val_loader, config["epochs"], resume=checkpoint)
 
     test = trainer.evaluate(test_loader)
@@ -212,9 +224,10 @@ def train_command(args):
                "epochs": trainer.epoch, "best_epoch": _best_epoch(history),
                "wall_time_s": elapsed}
     _write_json(os.path.join(run_dir, "results.json"), results)
+    epochs = f"{trainer.epoch} epoch{'' if trainer.epoch == 1 else 's'}"
     print(f"test accuracy {100 * test['accuracy']:.2f}%  (loss {test['loss']:.4f}, "
-          f"{len(test_set)} samples)  after {trainer.epoch} epochs, {elapsed:.1f}s; "
-          f"saved in {run_dir}", flush=True)
+          f"{len(test_set)} samples)  after {epochs}, {elapsed:.1f}s; saved in {run_dir}",
+          flush=True)
     return 0
 
 
@@ -254,6 +267,17 @@ def _resume_config(args):
         config["data_dir"] = args.data_dir
     args.resume_path = path
     return checkpoint, config
+
+
+def _mixed_precision(name):
+    """(autocast dtype or None, GradScaler or None) for --amp."""
+    if name is None:
+        return None, None
+    if name == "fp16":
+        return dtypes.float16, amp.GradScaler()
+    if dtypes.bfloat16 is None:
+        raise UsageError("--amp bf16 needs the ml_dtypes package: pip install 'retrograd[amp]'")
+    return dtypes.bfloat16, None  # bfloat16 has float32's range: no loss scaling
 
 
 def _normalise(value):
