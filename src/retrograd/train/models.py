@@ -2,12 +2,15 @@
 
     model = build_model("cnn", input_shape=(1, 28, 28), num_classes=10)
 
-Both output class scores (logits) of shape (N, num_classes), for `cross_entropy`.
+Both output class scores (logits) of shape (N, num_classes), for `cross_entropy`. With
+`checkpoint_segments=N > 0`, their layers run through `checkpoint_sequential` in N segments
+(activations recomputed in backward, for less memory).
 """
 
 import math
 
 from .. import nn
+from ..utils.checkpoint import checkpoint_sequential
 
 __all__ = ["MLP", "CNN", "build_model"]
 
@@ -15,8 +18,10 @@ __all__ = ["MLP", "CNN", "build_model"]
 class MLP(nn.Module):
     """Flatten, then `hidden` fully connected ReLU layers (with dropout), then a linear head."""
 
-    def __init__(self, input_shape, num_classes, hidden=(128, 128), dropout=0.1):
+    def __init__(self, input_shape, num_classes, hidden=(128, 128), dropout=0.1,
+                 checkpoint_segments=0):
         super().__init__()
+        self.checkpoint_segments = checkpoint_segments
         width = math.prod(input_shape)
         layers = [nn.Flatten()]
         for size in hidden:
@@ -28,7 +33,9 @@ class MLP(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
-        return self.net(x)
+        if not self.checkpoint_segments:
+            return self.net(x)
+        return _checkpointed(list(self.net.children()), x, self.checkpoint_segments)
 
 
 class CNN(nn.Module):
@@ -39,8 +46,10 @@ class CNN(nn.Module):
     `channels[-1] * (H // 2**blocks) * (W // 2**blocks)` features.
     """
 
-    def __init__(self, input_shape, num_classes, channels=(16, 32), hidden=64, dropout=0.25):
+    def __init__(self, input_shape, num_classes, channels=(16, 32), hidden=64, dropout=0.25,
+                 checkpoint_segments=0):
         super().__init__()
+        self.checkpoint_segments = checkpoint_segments
         if len(input_shape) not in (2, 3):
             raise ValueError(
                 f"CNN: input_shape must be (C, L) or (C, H, W), got {tuple(input_shape)}"
@@ -66,7 +75,14 @@ class CNN(nn.Module):
         self.classifier = nn.Sequential(*head)
 
     def forward(self, x):
-        return self.classifier(self.features(x))
+        if not self.checkpoint_segments:
+            return self.classifier(self.features(x))
+        layers = [*self.features.children(), *self.classifier.children()]
+        return _checkpointed(layers, x, self.checkpoint_segments)
+
+
+def _checkpointed(layers, x, segments):
+    return checkpoint_sequential(layers, min(segments, len(layers)), x)
 
 
 def build_model(name, input_shape, num_classes, **options):

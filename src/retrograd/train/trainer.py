@@ -7,11 +7,13 @@ under `no_grad`; then the per-epoch scheduler; then the epoch's record goes into
 and to the callbacks (printing, logging, early stopping, checkpoints).
 """
 
+import contextlib
 import io
 import sys
 import time
 import warnings
 
+from ..amp import autocast
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..nn.utils import clip_grad_norm_
@@ -40,6 +42,9 @@ class Trainer:
       optimizer steps every k batches (so k batches of size b act as one batch of size k*b).
       A last, shorter group at the end of an epoch is stepped too, its gradient being the mean
       over its own batches.
+    - `autocast`: a dtype (rg.float16 or rg.bfloat16) to run forward passes and losses under
+      `rg.amp.autocast`; `grad_scaler`: an `rg.amp.GradScaler` that scales each loss before
+      backward, unscales before clipping and skips steps with inf/NaN gradients (float16).
     - `progress`: a tqdm bar per epoch with the live loss and samples/s (shown only when
       standard error is a terminal); `verbose`: print one line per epoch.
 
@@ -51,7 +56,8 @@ class Trainer:
 
     def __init__(self, model, loss_fn, optimizer, *, scheduler=None, scheduler_interval="epoch",
                  scheduler_monitor=None, callbacks=(), metrics="auto", grad_clip=None,
-                 accumulation_steps=1, progress=True, verbose=True):
+                 accumulation_steps=1, progress=True, verbose=True, autocast=None,
+                 grad_scaler=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(
                 f"Trainer: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
@@ -73,6 +79,8 @@ class Trainer:
         self.metrics = resolve_metrics(metrics)
         self.grad_clip = grad_clip
         self.accumulation_steps = accumulation_steps
+        self.autocast = autocast
+        self.grad_scaler = grad_scaler
         self.verbose = verbose
         if not isinstance(callbacks, (list, tuple)):
             callbacks = [callbacks]
@@ -150,9 +158,11 @@ class Trainer:
             self.batch = index
             self._call("on_batch_begin", {"batch": index})
             inputs, target = _split(batch)
-            output = self.model(*inputs)
-            loss = _check_loss(self.loss_fn(output, target))
-            (loss * (1.0 / k) if k > 1 else loss).backward()
+            with self._precision():
+                output = self.model(*inputs)
+                loss = _check_loss(self.loss_fn(output, target))
+            scaled = loss * (1.0 / k) if k > 1 else loss
+            (scaled if self.grad_scaler is None else self.grad_scaler.scale(scaled)).backward()
             pending += 1
             stepped = pending == k or last
             grad_norm = None
@@ -172,6 +182,8 @@ class Trainer:
 
     def _optimizer_step(self, rescale):
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        if self.grad_scaler is not None:  # the true gradients, for rescaling and clipping
+            self.grad_scaler.unscale_(self.optimizer)
         if rescale != 1:  # a short last group: its gradient is the mean over its own batches
             with no_grad():
                 for p in params:
@@ -180,7 +192,11 @@ class Trainer:
         grad_norm = None
         if self.grad_clip is not None:
             grad_norm = float(clip_grad_norm_(params, self.grad_clip))
-        self.optimizer.step()
+        if self.grad_scaler is None:
+            self.optimizer.step()
+        else:  # skipped when a gradient is inf/NaN
+            self.grad_scaler.step(self.optimizer)
+            self.grad_scaler.update()
         self.optimizer.zero_grad()
         self.global_step += 1
         if self.scheduler is not None and self.scheduler_interval == "step":
@@ -194,7 +210,7 @@ class Trainer:
         self.model.eval()
         totals = MetricTotals(self.metrics)
         try:
-            with no_grad():
+            with no_grad(), self._precision():
                 for batch in loader:
                     inputs, target = _split(batch)
                     output = self.model(*inputs)
@@ -203,6 +219,9 @@ class Trainer:
         finally:
             self.model.train(was_training)
         return totals.means("")
+
+    def _precision(self):
+        return contextlib.nullcontext() if self.autocast is None else autocast(dtype=self.autocast)
 
     def log(self, message):
         if self.verbose:
@@ -227,6 +246,7 @@ class Trainer:
             "rng": capture_rng(self.train_loader),
             "history": self.history.to_dict(),
             "callbacks": {name: cb.state_dict() for name, cb in self._stateful_callbacks()},
+            "grad_scaler": None if self.grad_scaler is None else self.grad_scaler.state_dict(),
         }
         for key, value in (extra or {}).items():
             if key in state:
@@ -269,6 +289,8 @@ class Trainer:
         for name, cb in self._stateful_callbacks():
             if name in saved:
                 cb.load_state_dict(saved[name])
+        if self.grad_scaler is not None and state.get("grad_scaler"):
+            self.grad_scaler.load_state_dict(state["grad_scaler"])
         restore_global_rng(state["rng"])
         self._loader_rng = state["rng"]["loaders"]
         self.epoch = int(state["epoch"])
