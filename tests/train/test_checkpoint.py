@@ -173,6 +173,20 @@ def test_a_checkpoint_that_does_not_fit_is_rolled_back(tmp_path):
     assert after[1:3] == before[1:3]
 
 
+def test_a_failed_load_leaves_no_loader_state_behind(tmp_path):
+    import warnings
+
+    trainer, train, val = make_trainer(tmp_path)
+    trainer.fit(train, val, epochs=1)
+    fresh, train, val = make_trainer(tmp_path / "fresh")
+    fresh.scheduler = None
+    with pytest.raises(ValueError, match="saved with a scheduler"):
+        fresh.load_checkpoint(tmp_path / "last.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no generator states to apply, so no warning
+        fresh.fit(train, val, epochs=1)
+
+
 def test_resuming_needs_the_same_kind_of_scheduler(tmp_path):
     trainer, train, val = make_trainer(tmp_path)
     trainer.fit(train, val, epochs=1)

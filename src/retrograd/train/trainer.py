@@ -266,13 +266,14 @@ class Trainer:
         The DataLoader's generator state is applied by the next `fit`. Returns the dict.
         """
         state = read_checkpoint(checkpoint)
-        backup = io.BytesIO()
+        backup, pending = io.BytesIO(), self._loader_rng
         save(self.state_dict(), backup)
         try:
             self._apply(state)
         except Exception as err:
             backup.seek(0)
             self._apply(load(backup))
+            self._loader_rng = pending
             raise ValueError(f"load_checkpoint: {_source(checkpoint)} does not fit this "
                              f"training setup, nothing was loaded: {err}") from err
         return state
