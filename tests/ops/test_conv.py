@@ -266,6 +266,24 @@ def test_second_order_matches_torch():
         np.testing.assert_allclose(r.data, t.numpy(), rtol=1e-9)
 
 
+@pytest.mark.parametrize("settings", [{}, {"stride": 2, "padding": 1}, {"groups": 2}], ids=str)
+def test_batch_chunks_match_torch(monkeypatch, settings):
+    """The kernels split the batch into chunks of ~CHUNK_BYTES of columns: one sample each here."""
+    from retrograd.autograd import _array_conv
+
+    monkeypatch.setattr(_array_conv, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal((5, 4, 7, 6)), rng.standard_normal((6, 2, 3, 3)),
+              rng.standard_normal(6)]
+    groups = settings.get("groups", 1)
+    if groups == 1:
+        arrays[1] = rng.standard_normal((6, 4, 3, 3))
+    t, r = _torch_pair(arrays)
+    _compare(F.conv2d(*t, **settings), rg.conv2d(*r, **settings), t, r)
+    t, r = _torch_pair([arrays[0], rng.standard_normal((4, 6 // groups, 3, 3)), arrays[2]])
+    _compare(F.conv_transpose2d(*t, **settings), rg.conv_transpose2d(*r, **settings), t, r)
+
+
 def test_float32_stays_float32():
     x = rg.randn(2, 3, 8, 8, requires_grad=True)
     w = rg.randn(4, 3, 3, 3, requires_grad=True)

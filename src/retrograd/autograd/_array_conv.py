@@ -4,11 +4,12 @@ These are the array-namespace versions of `conv2d`, `conv_transpose2d`, `conv2d_
 `max_pool2d_with_indices_backward` (re-exported by `array_ns`), and the forwards of the ops in
 `ops/conv.py` and `ops/pooling.py`. Arguments are PyTorch's; sizes may be ints or pairs.
 
-Convolution is im2col plus one batched matrix product. The column matrix of a batch has shape
-(N, C*kh*kw, L): row (c, i, j) holds the input element under kernel tap (i, j) of channel c for
-each of the L output positions. The transposed convolution (the input gradient) multiplies
-the other way and adds the columns back into the image (col2im). Both loop over the kh*kw
-kernel taps, each iteration one strided copy or add over the whole batch: never over pixels.
+Convolution is im2col plus one batched matrix product, per chunk of the batch. The column
+matrix of n samples has shape (n, C*kh*kw, L): row (c, i, j) holds the input element under
+kernel tap (i, j) of channel c for each of the L output positions; it is one copy from a
+strided view of the input. The transposed convolution (the input gradient) multiplies the
+other way and adds the columns back into the image (col2im), looping over the kh*kw kernel
+taps, each iteration one add over the whole chunk: never over pixels.
 
 With stride 1 the columns use *wide rows*: output position (h, w) sits at column h*Wp + w,
 where Wp is the padded input width, so that tap (i, j) of every output position is one flat
@@ -121,53 +122,63 @@ def _wide_rows(g, row_width):
 
 
 # --------------------------------------------------------------------------- convolution
+# NOTE: the kernels work through the batch in chunks whose column matrix takes about this many
+# bytes: the columns of a large batch would take kh*kw times the input's memory (gigabytes for
+# ImageNet-sized inputs), and a chunk's columns are still in cache when the matrix product
+# reads them. The columns are built again for the weight gradient rather than kept from the
+# forward: keeping them made a LeNet training step 1.3-1.5x slower (more memory traffic).
+CHUNK_BYTES = 1 << 20
+
+
+def _batch_chunks(n, bytes_per_sample):
+    step = max(1, min(n, CHUNK_BYTES // max(bytes_per_sample, 1)))
+    return [slice(start, start + step) for start in range(0, n, step)]
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """Cross-correlation of (N, C, H, W) `input` with (O, C/groups, kh, kw) `weight`."""
-    return conv2d_with_columns(input, weight, bias, stride, padding, dilation, groups)[0]
-
-
-def conv2d_with_columns(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """conv2d, and the input's column matrix (with its row width), which conv2d_weight can
-    reuse instead of building it again."""
     stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
-    n, _, h, w = input.shape
+    n, c, h, w = input.shape
     o, cg, kh, kw = weight.shape
     oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
-    columns = _columns(input, (kh, kw), stride, padding, dilation, (oh, ow))
-    cols, row_width = columns
     k = cg * kh * kw
-    length = cols.shape[-1]
-    if groups == 1:
-        out = np.matmul(weight.reshape(o, k), cols)
-    else:
-        wg = weight.reshape(groups, o // groups, k)
-        out = np.matmul(wg, cols.reshape(n, groups, k, length)).reshape(n, o, length)
+    weights = weight.reshape(o, k) if groups == 1 else weight.reshape(groups, o // groups, k)
+    out = np.empty((n, o, oh, ow), dtype=input.dtype)
+    per_sample = c * kh * kw * oh * (w + 2 * padding[1]) * input.itemsize
+    for chunk in _batch_chunks(n, per_sample):
+        cols, row_width = _columns(input[chunk], (kh, kw), stride, padding, dilation, (oh, ow))
+        m, length = cols.shape[0], cols.shape[-1]
+        if groups == 1:
+            y = np.matmul(weights, cols)
+        else:
+            y = np.matmul(weights, cols.reshape(m, groups, k, length))
+        out[chunk] = y.reshape(m, o, oh, row_width)[:, :, :, :ow]
     if bias is not None:
-        out += bias.reshape(o, 1)
-    out = out.reshape(n, o, oh, row_width)
-    return (out if row_width == ow else out[:, :, :, :ow]), columns
+        out += bias.reshape(o, 1, 1)
+    return out
 
 
-def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1,
-                  columns=None):
-    """The gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight).
-    `columns`: the input's column matrix from `conv2d_with_columns`, if at hand."""
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
+    """The gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)."""
     stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
-    n = input.shape[0]
+    n, c, _, w = input.shape
     o, cg, kh, kw = weight_size
     oh, ow = grad_output.shape[2:]
-    if columns is None:
-        columns = _columns(input, (kh, kw), stride, padding, dilation, (oh, ow))
-    cols, row_width = columns
-    g = _wide_rows(grad_output, row_width)
-    k, length = cg * kh * kw, cols.shape[-1]
-    og = o // groups
-    # NOTE: one (K, L) x (L, O) product per sample, then a sum over the batch: 2-6x faster than
-    # one product over the whole batch, which needs both operands transposed into copies, and
-    # about 2x faster than the (O, L) x (L, K) orientation with OpenBLAS.
-    gw = np.matmul(cols.reshape(n, groups, k, length), g.reshape(n, groups, og, length).mT)
-    return gw.sum(axis=0).mT.reshape(o, cg, kh, kw)
+    k, og = cg * kh * kw, o // groups
+    gw = np.zeros((groups, k, og), dtype=grad_output.dtype)
+    per_sample = c * kh * kw * oh * (w + 2 * padding[1]) * input.itemsize
+    for chunk in _batch_chunks(n, per_sample):
+        cols, row_width = _columns(input[chunk], (kh, kw), stride, padding, dilation, (oh, ow))
+        g = _wide_rows(grad_output[chunk], row_width)
+        m, length = cols.shape[0], cols.shape[-1]
+        # NOTE: one (K, L) x (L, O) product per sample, then a sum over the batch: 2-6x faster
+        # than one product over the whole batch, which needs both operands transposed into
+        # copies, and about 2x faster than the (O, L) x (L, K) orientation with OpenBLAS.
+        products = np.matmul(cols.reshape(m, groups, k, length),
+                             g.reshape(m, groups, og, length).mT)
+        gw += products.sum(axis=0)
+    return gw.mT.reshape(o, cg, kh, kw)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -185,12 +196,15 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     ]
     wp = size[1] + 2 * padding[1]
     row_width = wp if _wide(stride, wp, w) else w
-    x = _wide_rows(input, row_width)
-    k, length = og * kh * kw, x.shape[-1]
-    ig = c_in // groups
-    wg = weight.reshape(groups, ig, k).mT
-    cols = np.matmul(wg, x.reshape(n, groups, ig, length)).reshape(n, c_out * kh * kw, length)
-    out = _add_columns(cols, c_out, (kh, kw), stride, padding, dilation, size, row_width)
+    k, ig = og * kh * kw, c_in // groups
+    weights = weight.reshape(groups, ig, k).mT
+    out = np.empty((n, c_out, size[0], size[1]), dtype=input.dtype)
+    for chunk in _batch_chunks(n, c_out * kh * kw * h * row_width * input.itemsize):
+        x = _wide_rows(input[chunk], row_width)
+        m, length = x.shape[0], x.shape[-1]
+        cols = np.matmul(weights, x.reshape(m, groups, ig, length))
+        out[chunk] = _add_columns(cols.reshape(m, c_out * kh * kw, length), c_out, (kh, kw),
+                                  stride, padding, dilation, size, row_width)
     if bias is not None:
         out += bias.reshape(c_out, 1, 1)
     return out
@@ -236,14 +250,22 @@ def max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_
     col_pick = _pick(col_taps, row_pick, kh)
     row_start = (np.arange(oh) * sh - ph).reshape(oh, 1)
     col_start = np.arange(ow) * sw - pw
-    empty = out == -np.inf
-    if empty.any():
+    if (out == -np.inf).any() if nan else out.min(initial=np.inf) == -np.inf:
         # PyTorch never looks at padding: a window of -inf points at its first real element
+        empty = out == -np.inf
         row_pick = np.where(empty, -(np.minimum(row_start, 0) // dh), row_pick)
         col_pick = np.where(empty, -(np.minimum(col_start, 0) // dw), col_pick)
-    # flat positions: (row_start + row_pick*dh) * w + col_start + col_pick*dw
-    positions = np.multiply(row_pick, dh * w, dtype=np.int64)
-    positions += np.multiply(col_pick, dw, dtype=np.int64)
+    # flat positions (row_start + row_pick*dh) * w + col_start + col_pick*dw, in place: NumPy's
+    # casting multiplies (np.multiply(..., dtype=)) are 5x slower on these small dtypes
+    positions = row_pick.astype(np.int64)
+    if dh * w != 1:
+        positions *= dh * w
+    if dw == 1:
+        positions += col_pick
+    else:
+        columns = col_pick.astype(np.int64)
+        columns *= dw
+        positions += columns
     positions += row_start * w + col_start
     return out, positions
 
@@ -332,9 +354,12 @@ def _pick(tap, which, k):
     """Element-wise tap(which) for an array `which` of taps (bool when k == 2)."""
     if k == 1:
         return tap(0)
+    first = tap(0)
+    if k == 2 and first.dtype == bool:  # xor and and: 3x faster than np.where here
+        return first ^ (which & (first ^ tap(1)))
     if k == 2:
-        return np.where(which, tap(1), tap(0))
-    out = tap(0).copy()
+        return np.where(which, tap(1), first)
+    out = first.copy()
     for t in range(1, k):
         np.copyto(out, tap(t), where=which == t)
     return out

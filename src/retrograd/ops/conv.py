@@ -18,7 +18,7 @@ matrix product per call) are in autograd/_array_conv.py.
 import numpy as np
 
 from ..autograd import array_ns, dtypes, graph
-from ..autograd._array_conv import conv2d_with_columns, conv_output_size, pair
+from ..autograd._array_conv import conv_output_size, pair
 from ..autograd.graph import Op
 from ._util import apply
 
@@ -32,25 +32,21 @@ class Conv2d(Op):
     name = "conv2d"
     input_names = ("input", "weight", "bias")
     save = (0, 1)
-    # NOTE: the input's column matrix (im2col) is kept for the weight gradient, as PyTorch's
-    # CPU convolution keeps it: building it again would cost a third of the forward.
-    has_aux = True
 
     @staticmethod
     def forward(x, w, b=None, *, stride, padding, dilation, groups, **_):
-        return conv2d_with_columns(x, w, b, stride, padding, dilation, groups)
+        return array_ns.conv2d(x, w, b, stride, padding, dilation, groups)
 
     @staticmethod
     def vjp(ns, g, saved, params, needs):
-        x, w, columns = saved
+        x, w = saved
         stride, padding, dilation, groups = _settings(params)
         gx = gw = gb = None
         if needs[0]:
             gx = ns.conv_transpose2d(g, w, None, stride, padding, params["input_padding"],
                                      groups, dilation)
         if needs[1]:
-            gw = ns.conv2d_weight(x, w.shape, g, stride, padding, dilation, groups,
-                                  columns=columns)
+            gw = ns.conv2d_weight(x, w.shape, g, stride, padding, dilation, groups)
         if len(needs) == 2:
             return gx, gw
         if needs[2]:
@@ -377,12 +373,9 @@ def conv_transpose2d_ns(input, weight, bias=None, stride=1, padding=0, output_pa
                            output_padding, groups, dilation, check_output_padding=False)
 
 
-def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1,
-                  columns=None):
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
     """`ns.conv2d_weight` on Tensors: the gradient of conv2d with respect to its weight, given
-    the (N, C_in, H, W) input and the output gradient (torch.nn.grad.conv2d_weight). `columns`
-    (the forward's im2col of the input, a shortcut for the NumPy kernel) is not used: the
-    recorded gradient must flow back to the input itself."""
+    the (N, C_in, H, W) input and the output gradient (torch.nn.grad.conv2d_weight)."""
     stride, padding, dilation = pair(stride), pair(padding), pair(dilation)
     weight_size = tuple(int(n) for n in weight_size)
     input_padding = _input_padding(input.data.shape[2:], weight_size[2:], stride, padding,
