@@ -74,3 +74,36 @@ def test_a_deep_chain_is_walked_without_recursion():
     # sin keeps its input: every intermediate, plus x, a leaf that requires grad (not counted)
     assert ledger.total_bytes == (20_000 - 1) * 16
     assert ledger.parameter_bytes == 16
+
+
+def test_watch_backward_sees_checkpoint_recomputation():
+    from retrograd.utils.checkpoint import checkpoint
+
+    rg.manual_seed(0)
+    blocks = [nn.Sequential(nn.Linear(16, 16), nn.Tanh()) for _ in range(6)]
+    x = rg.randn(8, 16)
+    act = 8 * 16 * 4  # one activation
+
+    h = x
+    for block in blocks:
+        h = block(h)
+    loss = h.sum()
+    plain = rg.diagnostics.watch_backward(loss)
+    loss.backward()
+    assert plain.start_bytes == plain.peak_bytes == 7 * act  # x and six tanh outputs
+    last_matmul = [n for op, n in plain.timeline if op == "matmul"][-1]
+    assert last_matmul == act  # when the first matmul runs, only x is left
+    assert plain.timeline[-1][1] == 0
+
+    h = checkpoint(lambda t: blocks[2](blocks[1](blocks[0](t))), x)
+    for block in blocks[3:]:
+        h = block(h)
+    loss = h.sum()
+    watched = rg.diagnostics.watch_backward(loss)
+    loss.backward()
+    # x (kept by the checkpoint), the segment's output and the three later tanh outputs.
+    assert watched.start_bytes == 5 * act
+    ops = [op for op, _ in watched.timeline]
+    after = [n for _, n in watched.timeline[ops.index("Checkpoint") + 1:]]
+    # Recomputed: the segment's three tanh outputs, with x; the later blocks are released.
+    assert max(after) == 4 * act

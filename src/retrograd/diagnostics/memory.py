@@ -176,6 +176,51 @@ def ledger_blocks(outputs):
     return list(blocks.values()), len(nodes)
 
 
+class BackwardMemory:
+    """What the graph keeps while backward runs: `timeline` holds (op name, bytes kept) just
+    before each node's rule runs; `peak_bytes` is the largest of those and of the bytes kept
+    when backward starts (`start_bytes`). A checkpointed segment shows up with its recomputed
+    activations."""
+
+    def __init__(self, start_bytes):
+        self.start_bytes = start_bytes
+        self.timeline = []
+
+    @property
+    def peak_bytes(self):
+        return max([self.start_bytes, *(n for _, n in self.timeline)])
+
+    def __repr__(self):
+        return (f"<BackwardMemory start {format_bytes(self.start_bytes)}, peak "
+                f"{format_bytes(self.peak_bytes)} over {len(self.timeline)} nodes>")
+
+
+def watch_backward(outputs):
+    """Call before backward: record the ledger's total (activations and parameter copies)
+    before each node of the graph behind `outputs` runs, as a `BackwardMemory`. Each sample
+    walks the graph, so this is for diagnosing graphs of up to a few thousand nodes."""
+    roots = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    record = BackwardMemory(memory_ledger(roots).total_bytes)
+    nodes = _reachable([t._node for t in roots if t._node is not None])
+    for node in nodes:
+        if node.hooks is None:
+            node.hooks = []
+        node.hooks.append(_Sampler(record, roots, node.op.name))
+    return record
+
+
+class _Sampler:
+    """A node hook that samples the memory kept (and leaves the gradient alone)."""
+
+    __slots__ = ("record", "roots", "name")
+
+    def __init__(self, record, roots, name):
+        self.record, self.roots, self.name = record, roots, name
+
+    def __call__(self, grad):
+        self.record.timeline.append((self.name, memory_ledger(self.roots).total_bytes))
+
+
 def _reachable(roots):
     nodes, seen, stack = [], set(), list(roots)
     while stack:
