@@ -25,10 +25,15 @@ SPECS = [
            lambda x: np.sort(x, axis=0)[:3], [((4, 2),)], domain=distinct, name="topk_smallest"),
     OpSpec("index", lambda x: rg.kthvalue(x, 2, dim=1).values,
            lambda x: np.sort(x, axis=1)[:, 1], [((3, 4),)], domain=distinct, name="kthvalue"),
+    # distinct values all occur once, so the mode is the smallest (repeats are not smooth)
+    OpSpec("index", lambda x: rg.mode(x, 0).values, lambda x: np.min(x, axis=0), [((6, 2),)],
+           domain=distinct, name="mode"),
     OpSpec("index", lambda x: x.kthvalue(1, 0, keepdim=True).values,
            lambda x: np.sort(x, axis=0)[:1], [((3, 2),)], domain=distinct,
            name="kthvalue_keepdim"),
 ]
+
+
 
 PARAMS, IDS = parametrize(SPECS)
 
@@ -193,3 +198,40 @@ def test_searchsorted_and_bucketize_match_torch(right):
     expected = torch.bucketize(torch.tensor(values), torch.tensor(seq1), right=right)
     np.testing.assert_array_equal(out.data, expected.numpy())
     assert rg.bucketize(4, rg.tensor(seq1)).item() == torch.bucketize(4, torch.tensor(seq1))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_mode_values_indices_and_gradients_match_torch(dim):
+    torch = _torch()
+    data = np.random.default_rng(3).integers(0, 4, (5, 6)).astype(float)
+    x, tx = rg.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, expected = rg.mode(x, dim, keepdim=dim == 1), torch.mode(tx, dim, keepdim=dim == 1)
+    np.testing.assert_array_equal(out.values.data, expected.values.detach().numpy())
+    np.testing.assert_array_equal(out.indices.data, expected.indices.numpy())
+    out.values.sum().backward()
+    expected.values.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    assert rg.tensor([3, 1, 2]).mode().indices.item() == torch.tensor([3, 1, 2]).mode().indices
+
+
+def test_bincount_and_histc_match_torch():
+    torch = _torch()
+    labels = np.array([1, 1, 3, 0, 7])
+    weights = np.array([0.5, 1.0, 2.0, 0.25, 1.0], dtype=np.float32)
+    for kwargs in [{}, {"minlength": 10}]:
+        out = rg.bincount(rg.tensor(labels), **kwargs)
+        expected = torch.bincount(torch.tensor(labels), **kwargs)
+        np.testing.assert_array_equal(out.data, expected.numpy())
+        assert out.dtype == rg.int64
+    out = rg.tensor(labels).bincount(rg.tensor(weights))
+    expected = torch.tensor(labels).bincount(torch.tensor(weights))
+    np.testing.assert_allclose(out.data, expected.numpy())
+    assert out.dtype == rg.float32
+    data = np.array([1.0, 2.0, 1.0, 5.0, -3.0, 2.5])
+    for kwargs in [{"bins": 4}, {"bins": 3, "min": 1, "max": 3}, {"bins": 5, "min": -1, "max": 1}]:
+        out = rg.histc(rg.tensor(data), **kwargs)
+        expected = torch.histc(torch.tensor(data), **kwargs)
+        np.testing.assert_array_equal(out.data, expected.numpy())
+        assert out.dtype == rg.float64
+    with pytest.raises(RuntimeError, match="bincount: the input must hold non-negative"):
+        rg.bincount(rg.tensor([-1, 2]))

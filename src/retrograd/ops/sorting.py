@@ -1,11 +1,11 @@
-"""Sorting and searching: sort, argsort, msort, topk, kthvalue, unique, unique_consecutive,
-searchsorted, bucketize.
+"""Sorting, searching and counting: sort, argsort, msort, topk, kthvalue, mode, unique,
+unique_consecutive, searchsorted, bucketize, bincount, histc.
 
 The order is found with NumPy (always a stable sort, which is one of the orders PyTorch allows
 for `stable=False`); the values are then a `gather` of the input at those indices, so their
 gradient is scattered back to where each value came from, to any order. NaN counts as larger
 than every number, as in PyTorch: last in an ascending sort, first in a descending one.
-Indices, `unique`, `searchsorted` and `bucketize` are not differentiable.
+Indices, `unique`, `searchsorted`, `bucketize` and the counts are not differentiable.
 """
 
 import collections
@@ -21,15 +21,19 @@ __all__ = [
     "msort",
     "topk",
     "kthvalue",
+    "mode",
     "unique",
     "unique_consecutive",
     "searchsorted",
     "bucketize",
+    "bincount",
+    "histc",
 ]
 
 sort_result = collections.namedtuple("sort", ("values", "indices"))
 topk_result = collections.namedtuple("topk", ("values", "indices"))
 kthvalue_result = collections.namedtuple("kthvalue", ("values", "indices"))
+mode_result = collections.namedtuple("mode", ("values", "indices"))
 
 
 def _order(x, axis, descending):
@@ -118,6 +122,33 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not keepdim:
         values, idx = values.squeeze(d), np.squeeze(idx, axis=d)
     return kthvalue_result(values, new_tensor(idx))
+
+
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along `dim` (the smallest of equally frequent ones) and the index
+    of its last occurrence, as a `(values, indices)` named tuple, as PyTorch."""
+    x = input.data
+    d = check_dim(dim, x.ndim, "mode")
+    if x.ndim == 0:
+        values, idx = _sorted_along(input, d, False, "mode")
+        return mode_result(values, new_tensor(idx))
+    if x.shape[d] == 0:
+        raise IndexError(f"mode: dimension {d} of the input of shape {input.shape} is empty")
+    rows = np.moveaxis(x, d, -1)
+    order = np.argsort(rows, axis=-1, kind="stable")
+    ranked = np.take_along_axis(rows, order, axis=-1)
+    position = np.arange(rows.shape[-1])
+    new_run = np.ones(ranked.shape, bool)
+    new_run[..., 1:] = ranked[..., 1:] != ranked[..., :-1]
+    run_start = np.maximum.accumulate(np.where(new_run, position, 0), axis=-1)
+    # the longest run's last element (the first such run: the smallest value); stable sorting
+    # puts the value's last occurrence there
+    best = np.argmax(position - run_start, axis=-1)[..., None]
+    idx = np.moveaxis(np.take_along_axis(order, best, axis=-1), -1, d).astype(np.int64)
+    values = gather(input, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), np.squeeze(idx, axis=d)
+    return mode_result(values, new_tensor(idx))
 
 
 # ----------------------------------------------------------------- unique
@@ -224,12 +255,52 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return searchsorted(b, input, out_int32=out_int32, right=right)
 
 
+# ----------------------------------------------------------------- counting
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, ... occurs in the 1-D non-negative integer input (the sum of
+    `weights` there, when given); at least `minlength` bins."""
+    x = _array(input)
+    if x.ndim != 1 or x.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"bincount: expected a 1-D integer tensor, got shape {x.shape} and dtype {x.dtype}"
+        )
+    if x.size and x.min() < 0:
+        raise RuntimeError("bincount: the input must hold non-negative integers")
+    if weights is None:
+        return new_tensor(np.bincount(x, minlength=minlength).astype(np.int64))
+    w = _array(weights)
+    dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    return new_tensor(np.bincount(x, weights=w, minlength=minlength).astype(dtype))
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
+    """A histogram of `bins` equal bins between min and max (the data's own range when both are
+    0); values outside are ignored. Same dtype as input."""
+    x = input.data
+    if not np.issubdtype(x.dtype, np.floating):
+        raise RuntimeError(f"histc: expected a floating-point input, got dtype {x.dtype}")
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"histc: max ({hi}) must be larger than min ({lo})")
+    counts, _ = np.histogram(x, bins=int(bins), range=(lo, hi))
+    return new_tensor(counts.astype(x.dtype))
+
+
 TENSOR_METHODS = {
     "sort": sort,
     "argsort": argsort,
     "msort": msort,
     "topk": topk,
     "kthvalue": kthvalue,
+    "mode": mode,
+    "bincount": bincount,
+    "histc": histc,
     "unique": unique,
     "unique_consecutive": unique_consecutive,
 }
