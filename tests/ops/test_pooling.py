@@ -252,6 +252,17 @@ def test_indices_without_graph():
     assert adaptive.tolist() == [[[[5, 6, 7], [9, 10, 11], [13, 14, 15]]]]
 
 
+def test_empty_batch():
+    x = rg.zeros(0, 3, 8, 8, requires_grad=True)
+    for fn in (lambda t: rg.max_pool2d(t, 2), lambda t: rg.max_pool2d(t, 3, 1),
+               lambda t: rg.avg_pool2d(t, 2), lambda t: rg.adaptive_avg_pool2d(t, 3),
+               lambda t: rg.adaptive_max_pool2d(t, 3)):
+        x.grad = None
+        y = fn(x)
+        y.sum().backward()
+        assert y.shape[:2] == (0, 3) and x.grad.shape == (0, 3, 8, 8)
+
+
 def test_float32_stays_float32():
     x = rg.randn(2, 3, 8, 8, requires_grad=True)
     for y in (rg.max_pool2d(x, 2), rg.avg_pool2d(x, 2), rg.adaptive_avg_pool2d(x, 3),

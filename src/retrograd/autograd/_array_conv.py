@@ -385,7 +385,8 @@ def _scatter(g, shape, indices, overlap):
     n, c, h, w = shape
     planes = n * c
     gx = np.zeros((planes, h * w), dtype=g.dtype)
-    positions = indices.reshape(planes, -1) + (np.arange(planes) * (h * w)).reshape(planes, 1)
+    outputs = g.shape[2] * g.shape[3]
+    positions = indices.reshape(planes, outputs) + (np.arange(planes) * (h * w)).reshape(-1, 1)
     if overlap:
         np.add.at(gx.reshape(-1), positions.reshape(-1), g.reshape(-1))
     else:

@@ -80,8 +80,9 @@ class AdaptiveMaxPool2d(Op):
 
 def _gather(x, indices):
     """x (N, C, H, W) at `indices`, positions in each H*W plane."""
-    n, c = x.shape[:2]
-    flat = np.take_along_axis(x.reshape(n, c, -1), indices.reshape(n, c, -1), axis=2)
+    n, c, h, w = x.shape
+    outputs = indices.shape[2] * indices.shape[3]
+    flat = np.take_along_axis(x.reshape(n, c, h * w), indices.reshape(n, c, outputs), axis=2)
     return flat.reshape(indices.shape)
 
 
@@ -102,8 +103,10 @@ def _scatter(g, shape, indices):
     from .scatter_gather import scatter_add  # noqa: PLC0415
 
     n, c, h, w = shape
-    index = new_tensor(indices.reshape(n, c, -1))
-    total = scatter_add(zeros((n, c, h * w), dtype=g.dtype), 2, index, g.reshape(n, c, -1))
+    outputs = indices.shape[2] * indices.shape[3]
+    index = new_tensor(indices.reshape(n, c, outputs))
+    total = scatter_add(zeros((n, c, h * w), dtype=g.dtype), 2, index,
+                        g.reshape(n, c, outputs))
     return total.reshape(n, c, h, w)
 
 

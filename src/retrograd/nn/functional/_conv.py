@@ -39,7 +39,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     # exact gradients of every order from conv2d at the cost of a small matmul.
     out = conv2d(input.reshape(n * c, 1, h, w), _taps(kernel, x.dtype), None, stride, padding,
                  dilation)
-    out = out.reshape(n, c * kernel[0] * kernel[1], -1)
+    out = out.reshape(n, c * kernel[0] * kernel[1], out.shape[2] * out.shape[3])
     return out if batched else out.squeeze(0)
 
 
