@@ -15,6 +15,7 @@ from . import (
     distance,
     indexing,
     inplace,
+    inplace_extra,
     inplace_scatter,
     joining,
     linalg,
@@ -45,6 +46,7 @@ from .creation import *  # noqa: F403
 from .distance import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .inplace import *  # noqa: F403
+from .inplace_extra import *  # noqa: F403
 from .inplace_scatter import *  # noqa: F403
 from .joining import *  # noqa: F403
 from .linalg import *  # noqa: F403
@@ -75,6 +77,7 @@ _CATEGORIES = (
     distance,
     indexing,
     inplace,
+    inplace_extra,
     inplace_scatter,
     joining,
     linalg,
