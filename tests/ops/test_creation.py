@@ -208,3 +208,51 @@ def test_queries():
         rg.diag(rg.ones(2, 2, 2))
     with pytest.raises(RuntimeError, match="meshgrid: expected 0-D or 1-D tensors"):
         rg.meshgrid(rg.ones(2, 2))
+
+
+LEGACY_CALLS = [
+    "FloatTensor([1, 2])",
+    "FloatTensor(2, 3)",
+    "LongTensor([1.7, -2.2])",
+    "DoubleTensor([[1, 2]])",
+    "IntTensor(3)",
+    "BoolTensor([1, 0])",
+    "ByteTensor([3])",
+    "HalfTensor([0.5])",
+]
+
+
+@pytest.mark.parametrize("call", LEGACY_CALLS)
+def test_legacy_typed_constructors_match_torch(call):
+    torch = pytest.importorskip("torch")
+    out = eval("rg." + call)
+    expected = eval("torch." + call, {"torch": torch})
+    assert str(out.dtype) == str(expected.dtype).removeprefix("torch."), call
+    assert out.shape == tuple(expected.shape)
+    if "[" in call:
+        np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+def test_legacy_types_check_instances_and_cast():
+    x = rg.tensor([1.5, 2.5])
+    assert isinstance(x, rg.FloatTensor) and not isinstance(x, rg.LongTensor)
+    assert x.type(rg.LongTensor).dtype == rg.int64
+    assert x.type("torch.DoubleTensor").dtype == rg.float64
+    assert x.type(rg.float16).dtype == rg.float16
+    assert x.type() == "retrograd.FloatTensor"
+    assert x.new(2, 3).shape == (2, 3) and x.new(2, 3).dtype == rg.float32
+    assert rg.arange(3).new([1.9]).dtype == rg.int64
+
+
+def test_trace_matches_torch_with_gradient():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(0).standard_normal((3, 4))
+    x, tx = rg.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, expected = x.trace(), torch.trace(tx)
+    np.testing.assert_allclose(out.data, expected.detach().numpy())
+    out.backward()
+    expected.backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    assert rg.trace(rg.arange(4).reshape(2, 2)).dtype == rg.int64
+    with pytest.raises(RuntimeError, match="trace: expected a matrix"):
+        rg.trace(rg.ones(3))

@@ -92,9 +92,15 @@ def _cast_method(dtype):
 
 
 def _type(self, dtype=None, non_blocking=False):
+    """The type name ('retrograd.FloatTensor') or a cast: to a dtype, a legacy type
+    (rg.LongTensor) or its name ('torch.LongTensor')."""
     if dtype is None:
         return f"retrograd.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
-    return to(self, dtype)
+    if isinstance(dtype, str) and dtype.rpartition(".")[2] in _TYPE_NAMES.values():
+        name = dtype.rpartition(".")[2]
+        dtype = next(d for d, n in _TYPE_NAMES.items() if n == name)
+    legacy = getattr(dtype, "dtype", None)  # rg.LongTensor carries its dtype
+    return to(self, legacy if isinstance(legacy, np.dtype) else dtype)
 
 
 _TYPE_NAMES = {

@@ -1,6 +1,7 @@
 """Tensor creation: tensor, zeros, ones, full, empty, arange, linspace, eye and the *_like forms;
 diagonal matrices (diag, diag_embed, diagflat), index grids (tril_indices, triu_indices,
-meshgrid, cartesian_prod); and the queries is_floating_point, numel."""
+meshgrid, cartesian_prod); trace; the queries is_floating_point, numel; and PyTorch's legacy
+typed constructors (FloatTensor, LongTensor, ...)."""
 
 import numpy as np
 
@@ -29,12 +30,22 @@ __all__ = [
     "diag",
     "diag_embed",
     "diagflat",
+    "trace",
     "tril_indices",
     "triu_indices",
     "meshgrid",
     "cartesian_prod",
     "is_floating_point",
     "numel",
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
 ]
 
 
@@ -188,6 +199,13 @@ def diagflat(input, offset=0):
     return diag_embed(input.reshape(-1), offset)
 
 
+def trace(input):
+    """The sum of a matrix's main diagonal."""
+    if input.data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got shape {input.shape}")
+    return shape.diagonal(input).sum()
+
+
 # ----------------------------------------------------------------- index grids
 
 
@@ -254,6 +272,41 @@ def numel(input):
     return int(input.data.size)
 
 
+# ----------------------------------------------------------------- legacy typed constructors
+
+
+class _LegacyTensorType(type):
+    """`rg.FloatTensor([1, 2])` or `rg.FloatTensor(2, 3)` makes a tensor of that dtype (data, or
+    sizes filled with zeros), and `isinstance(x, rg.FloatTensor)` checks x's dtype, as the
+    legacy PyTorch types do."""
+
+    def __call__(cls, *args):
+        return Tensor(*args, dtype=cls.dtype)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.data.dtype == cls.dtype
+
+
+def _legacy(name, dtype):
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__module__": "retrograd"})
+
+
+FloatTensor = _legacy("FloatTensor", dtypes.float32)
+DoubleTensor = _legacy("DoubleTensor", dtypes.float64)
+HalfTensor = _legacy("HalfTensor", dtypes.float16)
+LongTensor = _legacy("LongTensor", dtypes.int64)
+IntTensor = _legacy("IntTensor", dtypes.int32)
+ShortTensor = _legacy("ShortTensor", dtypes.int16)
+CharTensor = _legacy("CharTensor", dtypes.int8)
+ByteTensor = _legacy("ByteTensor", dtypes.uint8)
+BoolTensor = _legacy("BoolTensor", dtypes.bool)
+
+
+def _new(self, *args):
+    """PyTorch's legacy `x.new(...)`: `Tensor(...)` in x's dtype."""
+    return Tensor(*args, dtype=self.data.dtype)
+
+
 def _new_zeros(self, *size, dtype=None, requires_grad=False):
     return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
@@ -278,6 +331,8 @@ TENSOR_METHODS = {
     "diag": diag,
     "diag_embed": diag_embed,
     "diagflat": diagflat,
+    "trace": trace,
+    "new": _new,
     "new_zeros": _new_zeros,
     "new_ones": _new_ones,
     "new_full": _new_full,
