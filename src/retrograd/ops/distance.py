@@ -1,4 +1,4 @@
-"""Distances and similarities: cdist, pdist, pairwise_distance, cosine_similarity.
+"""Distances and similarities: cdist, pdist, dist, pairwise_distance, cosine_similarity.
 
 `cdist` with p=2 is a primitive: its forward is one matmul (no (P, R, M) difference tensor) and
 its gradient, as PyTorch's, is 0 where two points coincide. Other p are composites of the
@@ -12,7 +12,7 @@ from ..autograd.graph import Op
 from ._util import apply, new_tensor
 from .reduction import norm
 
-__all__ = ["cdist", "pdist", "pairwise_distance", "cosine_similarity"]
+__all__ = ["cdist", "pdist", "dist", "pairwise_distance", "cosine_similarity"]
 
 
 def _sq_norms(x):
@@ -109,6 +109,11 @@ def pdist(input, p=2):
     return norm(input[rows] - input[cols], p, dim=-1)
 
 
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast), over all elements."""
+    return norm(input - other, p)
+
+
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps over the last dim (x1 and x2 broadcast)."""
     diff = x1 - x2 + eps
@@ -136,4 +141,4 @@ def _clamped_norm(x, dim, eps):
     return n + new_tensor(floor.astype(n.data.dtype, copy=False))
 
 
-TENSOR_METHODS = {}
+TENSOR_METHODS = {"dist": dist}
