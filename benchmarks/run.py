@@ -21,7 +21,8 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="a few repeats only (smoke test)")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS and torch threads (default: 1, the steadiest figures)")
-    parser.add_argument("--only", choices=["chain", "mlp", "cnn", "lstm"], action="append",
+    parser.add_argument("--only", choices=["chain", "mlp", "cnn", "lstm", "transformer"],
+                        action="append",
                         help="run only these benchmarks (repeatable)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -70,6 +71,7 @@ def main(argv=None):
     import bench_chain
     import bench_lstm
     import bench_mlp
+    import bench_transformer
     import cnn
     import numpy as np
     from _timing import load_torch
@@ -81,7 +83,8 @@ def main(argv=None):
           f"torch {torch.__version__ if torch else 'not installed'} | "
           f"python {platform.python_version()} | {args.threads} thread(s)"
           f"{' | quick run: timings are rough' if args.quick else ''}")
-    benchmarks = {"chain": bench_chain, "mlp": bench_mlp, "cnn": cnn, "lstm": bench_lstm}
+    benchmarks = {"chain": bench_chain, "mlp": bench_mlp, "cnn": cnn, "lstm": bench_lstm,
+                  "transformer": bench_transformer}
     rows = []
     for name, module in benchmarks.items():
         if args.only is None or name in args.only:

@@ -20,7 +20,7 @@ def test_quick_benchmark_run_completes(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     names = " | ".join(row["name"] for row in rows)
     for expected in ("chain of 1,000 ops", "MLP 784-256-256-10", "LeNet 1x28x28",
-                     "LSTM 32-128"):
+                     "LSTM 32-128", "Transformer encoder 2x(d128"):
         assert expected in names, names
     for row in rows:
         assert row["retrograd"] > 0 and not row["note"], row

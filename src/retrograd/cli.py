@@ -19,6 +19,7 @@ import time
 
 from . import __version__, amp, datasets, nn, optim
 from .autograd import dtypes
+from .lm import cli as lm_cli
 from .ops.random import Generator, manual_seed
 from .serialization import load
 from .train import EarlyStopping, MetricsLogger, ModelCheckpoint, Trainer
@@ -145,6 +146,7 @@ def build_parser():
         "that wait on each other can make a run 5-10x slower on a busy machine)")
     add("--no-progress", action="store_true", help="no progress bar (it is only shown on a "
         "terminal anyway); the per-epoch lines are still printed")
+    lm_cli.add_parser(commands)
     return parser
 
 
@@ -155,6 +157,8 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "train-lm":
+        return lm_cli.run(args)
     try:
         with _blas_threads(args.threads):
             return train_command(args)

@@ -1,0 +1,1 @@
+"""Character-level language models: data, models (transformer, LSTM), training, sampling."""
