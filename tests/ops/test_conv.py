@@ -284,6 +284,24 @@ def test_batch_chunks_match_torch(monkeypatch, settings):
     _compare(F.conv_transpose2d(*t, **settings), rg.conv_transpose2d(*r, **settings), t, r)
 
 
+def test_results_own_their_memory():
+    """The kernels reuse scratch buffers for temporaries: no result may be one of them."""
+    rng = np.random.default_rng(7)
+    x = rg.tensor(rng.standard_normal((2, 3, 6, 6)))
+    w = rg.tensor(rng.standard_normal((4, 3, 3, 3)))
+    results = [rg.conv2d(x, w, padding=1), rg.conv_transpose2d(x, w.transpose(0, 1)),
+               *rg.max_pool2d(x, 2, padding=1, return_indices=True),
+               *rg.adaptive_max_pool2d(x, 4, return_indices=True)]
+    snapshots = [r.numpy().copy() for r in results]
+    for _ in range(2):  # the same shapes again, other values: the same scratch buffers
+        y = rg.tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+        out = rg.conv2d(y, w, padding=1).sum() + rg.max_pool2d(y, 2, padding=1).sum()
+        out = out + rg.conv_transpose2d(y, w.transpose(0, 1)).sum()
+        (out + rg.adaptive_max_pool2d(y, 4).sum()).backward()
+    for r, snapshot in zip(results, snapshots):
+        np.testing.assert_array_equal(r.numpy(), snapshot)
+
+
 def test_float32_stays_float32():
     x = rg.randn(2, 3, 8, 8, requires_grad=True)
     w = rg.randn(4, 3, 3, 3, requires_grad=True)

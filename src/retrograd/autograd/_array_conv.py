@@ -18,6 +18,9 @@ run over long contiguous blocks instead of rows of ow elements, which is 2-3x fa
 images; the Wp - ow columns past each row's end are computed and dropped (zeros in col2im).
 """
 
+import math
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -39,6 +42,31 @@ def conv_output_size(size, kernel, stride, padding, dilation):
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
+# --------------------------------------------------------------------------- scratch memory
+# NOTE: the kernels' temporaries (padded inputs, column matrices, products) are the same large
+# arrays on every call. Fresh ones come from the OS page by page (glibc maps big blocks and
+# hands them back when freed): in a LeNet training step those page faults took as long as the
+# arithmetic. Temporaries therefore live in per-thread buffers that are reused; only arrays
+# up to SCRATCH_LIMIT bytes are kept, so a huge input does not pin its memory.
+SCRATCH_LIMIT = 8 << 20
+_scratch = threading.local()
+
+
+def _temporary(slot, shape, dtype, zero=False):
+    """An array of `shape` for use inside one kernel call only: never returned or kept."""
+    size = math.prod(shape) * np.dtype(dtype).itemsize
+    if size > SCRATCH_LIMIT:
+        return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(slot)
+    if buffer is None or buffer.size < size:
+        buffer = buffers[slot] = np.empty(max(size, 4096), dtype=np.uint8)
+    out = buffer[:size].view(dtype).reshape(shape)
+    if zero:
+        out.fill(0)
+    return out
+
+
 # --------------------------------------------------------------------------- im2col / col2im
 def _wide(stride, padded_width, out_width):
     # NOTE: wide rows compute Wp - ow dropped columns per row; past 2x that costs more than the
@@ -47,7 +75,8 @@ def _wide(stride, padded_width, out_width):
 
 
 def _columns(x, kernel, stride, padding, dilation, out_size):
-    """The (N, C*kh*kw, L) column matrix of `x` and the width of one output row in it."""
+    """The (N, C*kh*kw, L) column matrix of `x` (a temporary) and the width of one output row
+    in it."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     oh, ow = out_size
@@ -55,7 +84,7 @@ def _columns(x, kernel, stride, padding, dilation, out_size):
     if kernel == (1, 1) and stride == (1, 1) and padding == (0, 0) and (oh, ow) == (h, w):
         return x.reshape(n, c, h * w), w  # 1x1 convolution: the columns are the input
     if ph or pw:
-        xp = np.zeros((n, c, hp, wp), dtype=x.dtype)
+        xp = _temporary("padded", (n, c, hp, wp), x.dtype, zero=True)
         xp[:, :, ph : ph + h, pw : pw + w] = x
     else:
         xp = x
@@ -64,14 +93,14 @@ def _columns(x, kernel, stride, padding, dilation, out_size):
     if _wide(stride, wp, ow):
         flat = xp.reshape(n, c, hp * wp)
         length = (oh - 1) * wp + ow  # the last row needs no dropped columns
-        cols = np.empty((n, c, kh, kw, oh * wp), dtype=x.dtype)
+        cols = _temporary("columns", (n, c, kh, kw, oh * wp), x.dtype)
         s0, s1, s2 = flat.strides
         taps = as_strided(flat, (n, c, kh, kw, length), (s0, s1, dh * wp * s2, dw * s2, s2),
                           writeable=False)
         np.copyto(cols[:, :, :, :, :length], taps)
         cols[:, :, :, :, length:] = 0
         return cols.reshape(n, c * kh * kw, oh * wp), wp
-    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    cols = _temporary("columns", (n, c, kh, kw, oh, ow), x.dtype)
     s0, s1, s2, s3 = xp.strides
     taps = as_strided(xp, (n, c, kh, kw, oh, ow),
                       (s0, s1, dh * s2, dw * s3, sh * s2, sw * s3), writeable=False)
@@ -80,8 +109,8 @@ def _columns(x, kernel, stride, padding, dilation, out_size):
 
 
 def _add_columns(cols, channels, kernel, stride, padding, dilation, in_size, row_width):
-    """col2im: the (N, C, H, W) image whose columns (as `_columns` lays them out, rows of
-    `row_width`) are `cols`, adding up the taps that land on the same pixel."""
+    """col2im: the (N, C, H, W) image (a temporary) whose columns (as `_columns` lays them out,
+    rows of `row_width`) are `cols`, adding up the taps that land on the same pixel."""
     n = cols.shape[0]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     h, w = in_size
@@ -91,7 +120,7 @@ def _add_columns(cols, channels, kernel, stride, padding, dilation, in_size, row
         cols = cols.reshape(n, channels, kh, kw, oh * wp)
         total = oh * wp
         # the dropped columns of the last tap run past the padded image: give them room
-        flat = np.zeros((n, channels, hp * wp + (kw - 1) * dw), dtype=cols.dtype)
+        flat = _temporary("image", (n, channels, hp * wp + (kw - 1) * dw), cols.dtype, True)
         for i in range(kh):
             for j in range(kw):
                 start = i * dh * wp + j * dw
@@ -100,7 +129,7 @@ def _add_columns(cols, channels, kernel, stride, padding, dilation, in_size, row
     else:
         ow = row_width
         cols = cols.reshape(n, channels, kh, kw, oh, ow)
-        image = np.zeros((n, channels, hp, wp), dtype=cols.dtype)
+        image = _temporary("image", (n, channels, hp, wp), cols.dtype, zero=True)
         for i in range(kh):
             for j in range(kw):
                 rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
@@ -112,11 +141,13 @@ def _add_columns(cols, channels, kernel, stride, padding, dilation, in_size, row
 
 
 def _wide_rows(g, row_width):
-    """(N, C, oh, ow) -> (N, C, oh * row_width), each row zero-padded to `row_width`."""
+    """(N, C, oh, ow) -> (N, C, oh * row_width), each row zero-padded to `row_width` (a
+    temporary)."""
     n, c, oh, ow = g.shape
     if row_width == ow:
         return g.reshape(n, c, oh * ow)
-    out = np.zeros((n, c, oh, row_width), dtype=g.dtype)
+    out = _temporary("wide rows", (n, c, oh, row_width), g.dtype)
+    out[:, :, :, ow:] = 0
     out[:, :, :, :ow] = g
     return out.reshape(n, c, oh * row_width)
 
@@ -150,9 +181,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         cols, row_width = _columns(input[chunk], (kh, kw), stride, padding, dilation, (oh, ow))
         m, length = cols.shape[0], cols.shape[-1]
         if groups == 1:
-            y = np.matmul(weights, cols)
+            y = np.matmul(weights, cols, out=_temporary("product", (m, o, length), out.dtype))
         else:
-            y = np.matmul(weights, cols.reshape(m, groups, k, length))
+            y = np.matmul(weights, cols.reshape(m, groups, k, length),
+                          out=_temporary("product", (m, groups, o // groups, length), out.dtype))
         out[chunk] = y.reshape(m, o, oh, row_width)[:, :, :, :ow]
     if bias is not None:
         out += bias.reshape(o, 1, 1)
@@ -176,7 +208,8 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
         # than one product over the whole batch, which needs both operands transposed into
         # copies, and about 2x faster than the (O, L) x (L, K) orientation with OpenBLAS.
         products = np.matmul(cols.reshape(m, groups, k, length),
-                             g.reshape(m, groups, og, length).mT)
+                             g.reshape(m, groups, og, length).mT,
+                             out=_temporary("product", (m, groups, k, og), gw.dtype))
         gw += products.sum(axis=0)
     return gw.mT.reshape(o, cg, kh, kw)
 
@@ -202,7 +235,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     for chunk in _batch_chunks(n, c_out * kh * kw * h * row_width * input.itemsize):
         x = _wide_rows(input[chunk], row_width)
         m, length = x.shape[0], x.shape[-1]
-        cols = np.matmul(weights, x.reshape(m, groups, ig, length))
+        cols = np.matmul(weights, x.reshape(m, groups, ig, length),
+                         out=_temporary("product", (m, groups, k, length), out.dtype))
         out[chunk] = _add_columns(cols.reshape(m, c_out * kh * kw, length), c_out, (kh, kw),
                                   stride, padding, dilation, size, row_width)
     if bias is not None:
@@ -236,14 +270,17 @@ def max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_
     wp = max(w + pw, (ow - 1) * sw + (kw - 1) * dw + 1)
     x = input
     if (hp, wp) != (h, w):
-        x = np.full((n, c, hp, wp), -np.inf, dtype=input.dtype)
+        x = _temporary("pool padded", (n, c, hp, wp), input.dtype)
+        x.fill(-np.inf)
         x[:, :, ph : ph + h, pw : pw + w] = input
     nan = _has_nan(input)
     # NOTE: max is separable: the max over each row segment (along W), then over those (along
     # H). Taking the first maximum (or last NaN) at both stages gives the row-major first
     # maximum (or last NaN) of the window, PyTorch's choice.
-    rows_max, col_pick = _running_max(_strided_taps(x, 3, sw, dw, ow), kw, nan, indices)
-    out, row_pick = _running_max(_strided_taps(rows_max, 2, sh, dh, oh), kh, nan, indices)
+    rows_max, col_pick = _running_max(_strided_taps(x, 3, sw, dw, ow), kw, nan, indices,
+                                      "pool rows")
+    out, row_pick = _running_max(_strided_taps(rows_max, 2, sh, dh, oh), kh, nan, indices,
+                                 "pool columns", keep=True)
     if not indices:
         return out, None
     col_taps = _strided_taps(col_pick, 2, sh, dh, oh)
@@ -284,9 +321,11 @@ def adaptive_max_pool2d(input, output_size):
     # NOTE: windows differ in length: each is padded to the longest by repeating its last
     # element, which changes neither the maximum nor which element is picked first (or last).
     by_col = input[:, :, :, col_index]  # (N, C, H, ow, taps)
-    rows_max, col_pick = _running_max(_last_axis_taps(by_col), col_index.shape[1], nan, True)
+    rows_max, col_pick = _running_max(_last_axis_taps(by_col), col_index.shape[1], nan, True,
+                                      "adaptive rows")
     by_row = rows_max[:, :, row_index].swapaxes(3, 4)  # (N, C, oh, ow, taps)
-    out, row_pick = _running_max(_last_axis_taps(by_row), row_index.shape[1], nan, True)
+    out, row_pick = _running_max(_last_axis_taps(by_row), row_index.shape[1], nan, True,
+                                 "adaptive columns", keep=True)
     rows = row_index[np.arange(output_size[0]).reshape(-1, 1), row_pick.astype(np.intp)]
     cols = col_index[np.arange(output_size[1]), col_pick.astype(np.intp)]  # per input row
     cols = np.take_along_axis(cols, rows, axis=2)
@@ -322,31 +361,33 @@ def _last_axis_taps(x):
     return tap
 
 
-def _running_max(tap, k, nan, indices):
+def _running_max(tap, k, nan, indices, slot, keep=False):
     """The max over taps 0..k-1 and the tap each maximum came from (a bool for two taps,
-    else int8 or intp): the first maximum, or the last NaN."""
-    if k == 1:
-        return tap(0).copy(), (np.zeros(tap(0).shape, dtype=np.int8) if indices else None)
+    else int8 or intp): the first maximum, or the last NaN. Temporaries are named after
+    `slot`; the maxima are one too unless `keep`."""
     first = tap(0)
-    best = None
+    shape, dtype = first.shape, first.dtype
+    if k == 1:
+        return first.copy(), (np.zeros(shape, dtype=np.int8) if indices else None)
+    best = np.empty(shape, dtype) if keep else _temporary(slot + " max", shape, dtype)
     pick = None
+    if indices:
+        better = _temporary(slot + " better", shape, bool)
+        if k > 2:
+            pick = _temporary(slot + " pick", shape, np.int8 if k < 128 else np.intp)
+            pick.fill(0)
     for t in range(1, k):
         v = tap(t)
-        previous = first if best is None else best
+        previous = first if t == 1 else best
         if indices:
-            better = np.greater(v, previous)
+            np.greater(v, previous, out=better)
             if nan:
                 better |= np.isnan(v)
             if k == 2:
                 pick = better
-            elif pick is None:
-                pick = better.astype(np.int8 if k < 128 else np.intp)
             else:
                 np.copyto(pick, t, where=better)
-        if best is None:
-            best = np.maximum(first, v)  # maximum propagates NaN, as the picks do
-        else:
-            np.maximum(best, v, out=best)
+        np.maximum(previous, v, out=best)  # maximum propagates NaN, as the picks do
     return best, pick
 
 
@@ -356,7 +397,9 @@ def _pick(tap, which, k):
         return tap(0)
     first = tap(0)
     if k == 2 and first.dtype == bool:  # xor and and: 3x faster than np.where here
-        return first ^ (which & (first ^ tap(1)))
+        out = np.bitwise_xor(first, tap(1), out=_temporary("pool pick", first.shape, bool))
+        np.bitwise_and(which, out, out=out)
+        return np.bitwise_xor(first, out, out=out)
     if k == 2:
         return np.where(which, tap(1), first)
     out = first.copy()
@@ -386,7 +429,9 @@ def _scatter(g, shape, indices, overlap):
     planes = n * c
     gx = np.zeros((planes, h * w), dtype=g.dtype)
     outputs = g.shape[2] * g.shape[3]
-    positions = indices.reshape(planes, outputs) + (np.arange(planes) * (h * w)).reshape(-1, 1)
+    positions = np.add(indices.reshape(planes, outputs),
+                       (np.arange(planes) * (h * w)).reshape(-1, 1),
+                       out=_temporary("positions", (planes, outputs), np.int64))
     if overlap:
         np.add.at(gx.reshape(-1), positions.reshape(-1), g.reshape(-1))
     else:
