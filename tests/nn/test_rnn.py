@@ -187,6 +187,66 @@ def test_cell_unrolled_over_a_sequence_matches_torch(torch):
               rng.standard_normal((N, H))], call)
 
 
+# ------------------------------------------------------------------------- packed sequences
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize(("bidirectional", "enforce_sorted"),
+                         [(False, True), (True, True), (True, False)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_packed_input_matches_torch(torch, cls, bidirectional, enforce_sorted, with_state):
+    """A PackedSequence through two layers: the padded output, the final states (each
+    sequence's own last step, in the batch's order) and every gradient agree with torch."""
+    kw = dict(input_size=IN, hidden_size=H, num_layers=2, bidirectional=bidirectional)
+    module, t_module = _pair(torch, cls, **kw)
+    lengths = [5, 3, 3, 1] if enforce_sorted else [3, 5, 1, 3]
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal((5, 4, IN))]
+    if with_state:
+        count = 2 * (2 if bidirectional else 1)
+        arrays += [rng.standard_normal((count, 4, H)) for _ in range(2 if cls == "LSTM" else 1)]
+
+    def call(m, tensors):
+        lib = rg if isinstance(m, nn.Module) else torch
+        utils = lib.nn.utils.rnn
+        packed = utils.pack_padded_sequence(tensors[0], lengths, enforce_sorted=enforce_sorted)
+        state = None
+        if len(tensors) > 1:
+            state = tuple(tensors[1:]) if cls == "LSTM" else tensors[1]
+        out, state = m(packed, state)
+        assert isinstance(out, utils.PackedSequence)
+        padded, out_lengths = utils.pad_packed_sequence(out)
+        assert out_lengths.tolist() == lengths
+        return padded, state
+
+    _compare(torch, module, t_module, arrays, call)
+
+
+def test_packed_lstm_with_projection_batch_first_matches_torch(torch):
+    kw = dict(input_size=IN, hidden_size=H, proj_size=2, bidirectional=True, batch_first=True)
+    module, t_module = _pair(torch, "LSTM", **kw)
+    lengths = [2, 4, 1]
+
+    def call(m, tensors):
+        utils = (rg if isinstance(m, nn.Module) else torch).nn.utils.rnn
+        packed = utils.pack_padded_sequence(tensors[0], lengths, batch_first=True,
+                                            enforce_sorted=False)
+        out, state = m(packed)
+        return utils.pad_packed_sequence(out, batch_first=True)[0], state
+
+    _compare(torch, module, t_module, [np.random.default_rng(9).standard_normal((3, 4, IN))],
+             call)
+
+
+def test_packed_final_state_is_each_sequences_last_step():
+    """Against the layer run on each sequence alone."""
+    rg.manual_seed(0)
+    model = nn.GRU(IN, H, dtype=rg.float64)
+    seqs = [rg.randn(n, IN, dtype=rg.float64) for n in (2, 5, 3)]
+    _, h_n = model(rg.nn.utils.rnn.pack_sequence(seqs, enforce_sorted=False))
+    for k, seq in enumerate(seqs):
+        _, h_alone = model(seq)
+        np.testing.assert_allclose(h_n[0, k].data, h_alone[0].data, rtol=1e-12)
+
+
 # ------------------------------------------------------------------------- gradcheck
 @pytest.mark.parametrize(
     ("cls", "kw"),
@@ -327,6 +387,9 @@ def test_wrong_input_size_names_the_layer_and_shapes():
          ValueError, r"GRUCell: expected hx of shape \(2, 4\), got \(3, 4\)"),
         (lambda: nn.LSTMCell(IN, H)(rg.randn(N, IN + 1)),
          ValueError, r"LSTMCell: expected input with last dimension 3 \(input_size\)"),
+        (lambda: nn.GRU(IN, H)(rg.nn.utils.rnn.PackedSequence(rg.randn(4, 2, IN),
+                                                               rg.tensor([2, 2]))),
+         ValueError, "expected packed data of 2 dimensions"),
         (lambda: nn.RNNCell(IN, H)(rg.randn(1, N, IN)),
          ValueError, r"expected a 1-D \(unbatched\) or 2-D \(batched\) input"),
         (lambda: nn.GRU(IN, H, proj_size=2), ValueError, "proj_size argument is only supported"),

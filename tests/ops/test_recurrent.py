@@ -56,7 +56,7 @@ def ref_gru(xp, h0, w_hh, b_hh, reverse=False):
 def ref_rnn(nonlinearity, reverse=False):
     act = np.tanh if nonlinearity == "tanh" else (lambda a: np.maximum(a, 0))
 
-    def ref(xp, h0, w_hh):
+    def ref(xp, h0, w_hh, reverse=reverse):
         h, hs = h0, [None] * len(xp)
         for t in _order(len(xp), reverse):
             h = act(xp[t] + h @ w_hh.T)
@@ -64,6 +64,34 @@ def ref_rnn(nonlinearity, reverse=False):
         return np.concatenate([np.stack(hs).ravel(), h.ravel()])
 
     return ref
+
+
+def ref_packed(ref, sizes, n_states, reverse=False):
+    """A NumPy reference on packed data: each sequence run alone (batch of one) by the padded
+    reference `ref`, its outputs put back in the packed rows."""
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    def packed_ref(xp, *rest):
+        states, weights = rest[:n_states], rest[n_states:]
+        out_rows = np.zeros((xp.shape[0], states[0].shape[-1]))
+        finals = [[] for _ in states]
+        for b in range(sizes[0]):
+            steps = [t for t in range(len(sizes)) if sizes[t] > b]
+            x_b = np.stack([xp[starts[t] + b][None] for t in steps])
+            flat = ref(x_b, *[s[b:b + 1] for s in states], *weights, reverse=reverse)
+            width = states[0].shape[-1]
+            hs_b = flat[:len(steps) * width].reshape(len(steps), width)
+            for k, t in enumerate(steps):
+                out_rows[starts[t] + b] = hs_b[k]
+            rest_flat = flat[len(steps) * width:]
+            offset = 0
+            for j, s in enumerate(states):
+                size = width if j == 0 else s.shape[-1]
+                finals[j].append(rest_flat[offset:offset + size])
+                offset += size
+        return np.concatenate([out_rows.ravel()] + [np.stack(f).ravel() for f in finals])
+
+    return packed_ref
 
 
 def _flat(*outs):
@@ -100,6 +128,26 @@ def _cell_fn(xp, h0, c0, w):
     return _flat(h, c)
 
 
+SIZES = (3, 2, 2, 1)  # a packed batch: 3 sequences of lengths 4, 3 and 1
+_PACKED = sum(SIZES)
+
+
+def _packed_lstm_fn(reverse, proj=False):
+    def fn(xp, h0, c0, w, *w_hr):
+        return _flat(*lstm_sequence(xp, h0, c0, w, *w_hr, reverse=reverse, batch_sizes=SIZES))
+
+    return fn
+
+
+def _packed_gru_fn(reverse):
+    return lambda xp, h0, w, b: _flat(*gru_sequence(xp, h0, w, b, reverse, batch_sizes=SIZES))
+
+
+def _packed_rnn_fn(nonlinearity, reverse):
+    return lambda xp, h0, w: _flat(*rnn_sequence(xp, h0, w, nonlinearity, reverse,
+                                                 batch_sizes=SIZES))
+
+
 _LSTM = [(L, N, 4 * H), (N, H), (N, H), (4 * H, H)]
 _GRU = [(L, N, 3 * H), (N, H), (3 * H, H), (3 * H,)]
 _RNN = [(L, N, H), (N, H), (H, H)]
@@ -121,6 +169,25 @@ SPECS = [
     OpSpec("rnn_sequence", _rnn_fn("tanh", False), ref_rnn("tanh"), [_RNN]),
     OpSpec("rnn_sequence", _rnn_fn("relu", True), ref_rnn("relu", True), [_RNN],
            domain=(away_from_zero, small, small), name="rnn_sequence_relu_reverse"),
+    OpSpec("lstm_sequence", _packed_lstm_fn(False), ref_packed(ref_lstm, SIZES, 2),
+           [[(_PACKED, 4 * H), (3, H), (3, H), (4 * H, H)]], name="lstm_sequence_packed"),
+    OpSpec("lstm_sequence", _packed_lstm_fn(True), ref_packed(ref_lstm, SIZES, 2, True),
+           [[(_PACKED, 4 * H), (3, H), (3, H), (4 * H, H)]],
+           name="lstm_sequence_packed_reverse"),
+    OpSpec("lstm_proj_sequence", _packed_lstm_fn(True), ref_packed(ref_lstm, SIZES, 2, True),
+           [[(_PACKED, 4 * H), (3, 1), (3, H), (4 * H, 1), (1, H)]],
+           name="lstm_proj_sequence_packed_reverse"),
+    OpSpec("gru_sequence", _packed_gru_fn(False), ref_packed(ref_gru, SIZES, 1),
+           [[(_PACKED, 3 * H), (3, H), (3 * H, H), (3 * H,)]], name="gru_sequence_packed"),
+    OpSpec("gru_sequence", _packed_gru_fn(True), ref_packed(ref_gru, SIZES, 1, True),
+           [[(_PACKED, 3 * H), (3, H), (3 * H, H), (3 * H,)]],
+           name="gru_sequence_packed_reverse"),
+    OpSpec("rnn_sequence", _packed_rnn_fn("tanh", True), ref_packed(ref_rnn("tanh"), SIZES, 1,
+                                                                     True),
+           [[(_PACKED, H), (3, H), (H, H)]], name="rnn_sequence_packed_reverse"),
+    OpSpec("rnn_sequence", _packed_rnn_fn("relu", False), ref_packed(ref_rnn("relu"), SIZES, 1),
+           [[(_PACKED, H), (3, H), (H, H)]], domain=(away_from_zero, small, small),
+           name="rnn_sequence_packed_relu"),
     OpSpec("recurrent_output", _cell_fn, None, [[(1, N, 4 * H), (N, H), (N, H), (4 * H, H)]],
            name="lstm_cell_outputs"),
 ]
@@ -140,25 +207,29 @@ def _inputs(shapes, seed=0):
     return [rng.standard_normal(s) for s in shapes]
 
 
+@pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("kind", ["lstm", "lstm_proj", "gru", "tanh", "relu"])
-def test_create_graph_rule_matches_numpy_rule(kind, reverse):
+def test_create_graph_rule_matches_numpy_rule(kind, reverse, packed):
     """vjp_ns (run here on NumPy arrays) gives the fast rule's gradients, with and without
-    each output's gradient."""
+    each output's gradient, padded and packed."""
+    steps, batch = (_PACKED, 3) if packed else ((L, N), N)
+    width = {"lstm": 4 * H, "lstm_proj": 4 * H, "gru": 3 * H}.get(kind, H)
     shapes = {
-        "lstm": _LSTM,
-        "lstm_proj": [(L, N, 4 * H), (N, P), (N, H), (4 * H, P), (P, H)],
-        "gru": _GRU,
-        "tanh": _RNN,
-        "relu": _RNN,
+        "lstm": [(batch, H), (batch, H), (4 * H, H)],
+        "lstm_proj": [(batch, P), (batch, H), (4 * H, P), (P, H)],
+        "gru": [(batch, H), (3 * H, H), (3 * H,)],
+        "tanh": [(batch, H), (H, H)],
+        "relu": [(batch, H), (H, H)],
     }[kind]
-    xs = _inputs(shapes)
+    xs = _inputs([(*np.atleast_1d(steps), width), *shapes])
+    config = {"reverse": reverse, "batch_sizes": SIZES if packed else None}
     if kind == "lstm" or kind == "lstm_proj":
-        module, config = _recurrent_lstm, {"reverse": reverse}
+        module = _recurrent_lstm
     elif kind == "gru":
-        module, config = _recurrent_gru, {"reverse": reverse}
+        module = _recurrent_gru
     else:
-        module, config = _recurrent_rnn, {"reverse": reverse, "nonlinearity": kind}
+        module, config["nonlinearity"] = _recurrent_rnn, kind
     outputs, cache = module.forward(*xs, **config)
     needs = (True,) * len(xs)
     rng = np.random.default_rng(1)
@@ -168,6 +239,7 @@ def test_create_graph_rule_matches_numpy_rule(kind, reverse):
         fast = module.backward(cache, grads, xs, needs, **config)
         generic = module.vjp_ns(array_ns, xs, grads, needs, **config)
         for a, b in zip(fast, generic):
+            assert a.shape == b.shape
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
 
@@ -251,6 +323,10 @@ def test_empty_sequence_returns_the_initial_state():
         (lambda: gru_sequence(*_t([(L, N, 6), (N, H), (3 * H, H), (4,)])),
          r"expected b_hh of shape \(6,\)"),
         (lambda: rnn_sequence(*_t(_RNN), "sigmoid"), "unknown nonlinearity 'sigmoid'"),
+        (lambda: rnn_sequence(*_t([(4, H), (2, H), (H, H)]), batch_sizes=(1, 2, 1)),
+         r"batch_sizes must be positive and non-increasing, got \(1, 2, 1\)"),
+        (lambda: rnn_sequence(*_t([(5, H), (2, H), (H, H)]), batch_sizes=(2, 1, 1)),
+         r"expected packed xproj \(4, 2\) and h0 \(2, H\)"),
         (lambda: rg.gru_cell(*_t([(N, 4), (N, H), (3 * H, 5), (3 * H, H)])),
          r"input of shape \(2, 4\) does not match w_ih of shape \(6, 5\)"),
         (lambda: rg.rnn_tanh_cell(*_t([(N, 4), (N + 1, H), (H, 4), (H, H)])),

@@ -10,16 +10,20 @@ whose backward is one NumPy loop over time.
 import math
 import warnings
 
+import numpy as np
+
 from ..autograd.tensor import Tensor
 from ..ops import recurrent
 from ..ops.creation import empty, zeros
 from ..ops.joining import cat, stack
 from ..ops.linalg import matmul
+from ..ops.scatter_gather import index_select
 from . import init
 from ._rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase, _check_sizes, _factory_dtype
 from .functional import _dropout
 from .module import Module, check_input
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -122,14 +126,16 @@ class RNNBase(Module):
 
     # ----------------------------------------------------------------- forward
     def forward(self, input, hx=None):
-        batched = self._check_input(input)
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        batched = self._check_input(input, (2, 3))
         x = input
         if not batched:
             x = x.unsqueeze(1)
         elif self.batch_first:
             x = x.transpose(0, 1)
-        states = self._initial_states(x, hx, batched)
-        output, finals = self._run_layers(x, states)
+        states = self._initial_states(hx, x.shape[1], x.dtype, batched)
+        output, finals = self._run_layers(x, states, None)
         if self.batch_first and batched:
             output = output.transpose(0, 1)
         finals = [stack(f, 0) for f in finals]
@@ -138,15 +144,34 @@ class RNNBase(Module):
             finals = [f.squeeze(1) for f in finals]
         return output, (tuple(finals) if self.mode == "LSTM" else finals[0])
 
-    def _check_input(self, input):
+    def _forward_packed(self, input, hx):
+        """A PackedSequence in, a PackedSequence out; states in the batch's own order (the
+        packed data is sorted by length: the states are permuted to match and back)."""
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        self._check_input(data, (2,))
+        sizes = tuple(int(b) for b in np.asarray(batch_sizes.data).reshape(-1))
+        batch = sizes[0] if sizes else 0
+        if hx is not None and sorted_indices is not None:
+            if self.mode == "LSTM" and isinstance(hx, (tuple, list)):
+                hx = tuple(index_select(h, 1, sorted_indices) for h in hx)
+            elif isinstance(hx, Tensor):
+                hx = index_select(hx, 1, sorted_indices)
+        states = self._initial_states(hx, batch, data.dtype, True)
+        output, finals = self._run_layers(data, states, sizes)
+        finals = [stack(f, 0) for f in finals]
+        if unsorted_indices is not None:
+            finals = [index_select(f, 1, unsorted_indices) for f in finals]
+        output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+        return output, (tuple(finals) if self.mode == "LSTM" else finals[0])
+
+    def _check_input(self, input, ndims):
         name = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
-        if input.ndim not in (2, 3):
-            raise ValueError(
-                f"{name}: expected a 2-D (unbatched) or 3-D (batched) input, got shape "
-                f"{tuple(input.shape)}"
-            )
+        if input.ndim not in ndims:
+            expected = ("a 2-D (unbatched) or 3-D (batched) input" if ndims == (2, 3)
+                        else "packed data of 2 dimensions (steps' rows, input_size)")
+            raise ValueError(f"{name}: expected {expected}, got shape {tuple(input.shape)}")
         check_input(input, dim=-1, size=self.input_size, what="input_size")
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:
@@ -164,13 +189,12 @@ class RNNBase(Module):
             shapes.append((count, batch, self.hidden_size))
         return shapes
 
-    def _initial_states(self, x, hx, batched):
+    def _initial_states(self, hx, batch, dtype, batched):
         """Per state (h, and c for LSTM): one (N, size) tensor per layer and direction."""
-        batch = x.shape[1]
         shapes = self._state_shapes(batch)
         names = ["h_0", "c_0"][:len(shapes)]
         if hx is None:
-            return [[zeros(*shape[1:], dtype=x.dtype)] * shape[0] for shape in shapes]
+            return [[zeros(*shape[1:], dtype=dtype)] * shape[0] for shape in shapes]
         given = list(hx) if self.mode == "LSTM" else [hx]
         if self.mode == "LSTM" and (not isinstance(hx, (tuple, list)) or len(given) != 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
@@ -192,46 +216,48 @@ class RNNBase(Module):
                     f"{'batch, ' if batched else ''}{'hidden' if name == 'c_0' else 'output'} "
                     f"size), got {tuple(state.shape if batched else state.squeeze(1).shape)}"
                 )
-            if state.dtype != x.dtype:
-                raise ValueError(f"{name} has dtype {state.dtype}; the input has {x.dtype}")
+            if state.dtype != dtype:
+                raise ValueError(f"{name} has dtype {state.dtype}; the input has {dtype}")
             states.append(state.unbind(0))
         return states
 
-    def _run_layers(self, x, states):
-        length, batch = x.shape[0], x.shape[1]
+    def _run_layers(self, x, states, batch_sizes):
+        """x: (L, N, F) padded, or (T, F) packed with `batch_sizes`."""
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self._directions):
                 k = layer * self._directions + direction
-                outs = self._run_direction(x, length, batch, layer, direction,
-                                           [s[k] for s in states])
+                outs = self._run_direction(x, layer, direction, [s[k] for s in states],
+                                           batch_sizes)
                 outputs.append(outs[0])
                 for final, value in zip(finals, outs[1:]):
                     final.append(value)
-            x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
+            x = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = _dropout.dropout(x, self.dropout, True)
         return x, finals
 
-    def _run_direction(self, x, length, batch, layer, direction, initial):
+    def _run_direction(self, x, layer, direction, initial, batch_sizes):
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
-        reverse = bool(direction)
-        xproj = matmul(x.reshape(length * batch, x.shape[2]), w_ih.T)
+        config = {"reverse": bool(direction), "batch_sizes": batch_sizes}
+        # the input projections of every step: one matmul on (steps * batch, features)
+        xproj = matmul(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]), w_ih.T)
         if self.mode == "GRU":
             if b_ih is not None:
                 xproj = xproj + b_ih
-            xproj = xproj.reshape(length, batch, xproj.shape[1])
             if b_hh is None:
                 b_hh = zeros(w_hh.shape[0], dtype=w_hh.dtype)
-            return recurrent.gru_sequence(xproj, initial[0], w_hh, b_hh, reverse)
-        if b_ih is not None:
+        elif b_ih is not None:
             xproj = xproj + (b_ih + b_hh)
-        xproj = xproj.reshape(length, batch, xproj.shape[1])
+        if x.ndim == 3:
+            xproj = xproj.reshape(x.shape[0], x.shape[1], xproj.shape[1])
+        if self.mode == "GRU":
+            return recurrent.gru_sequence(xproj, initial[0], w_hh, b_hh, **config)
         if self.mode == "LSTM":
-            return recurrent.lstm_sequence(xproj, initial[0], initial[1], w_hh, w_hr, reverse)
+            return recurrent.lstm_sequence(xproj, initial[0], initial[1], w_hh, w_hr, **config)
         nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
-        return recurrent.rnn_sequence(xproj, initial[0], w_hh, nonlinearity, reverse)
+        return recurrent.rnn_sequence(xproj, initial[0], w_hh, nonlinearity, **config)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

@@ -192,69 +192,93 @@ def _outputs(op, inputs, select=None, **params):
     return outs
 
 
-def _check_sequence(name, xproj, h0, width):
-    if xproj.ndim != 3 or h0.ndim != 2 or xproj.shape[1] != h0.shape[0]:
-        raise ValueError(
-            f"{name}: expected xproj (L, N, {width}) and h0 (N, H), got shapes "
-            f"{tuple(xproj.shape)} and {tuple(h0.shape)}"
+def _check_sequence(name, xproj, h0, width, batch_sizes):
+    """The shapes and dtypes a sequence primitive needs; `batch_sizes` as a tuple of ints."""
+    if batch_sizes is None:
+        if xproj.ndim != 3 or h0.ndim != 2 or xproj.shape[1] != h0.shape[0]:
+            raise ValueError(
+                f"{name}: expected xproj (L, N, {width}) and h0 (N, H), got shapes "
+                f"{tuple(xproj.shape)} and {tuple(h0.shape)}"
+            )
+    else:
+        batch_sizes = tuple(int(b) for b in np.asarray(
+            batch_sizes.data if hasattr(batch_sizes, "data") else batch_sizes).reshape(-1))
+        sizes_ok = (
+            all(b > 0 for b in batch_sizes)
+            and all(a >= b for a, b in zip(batch_sizes, batch_sizes[1:]))
         )
-    if xproj.shape[2] != width:
+        if not sizes_ok:
+            raise ValueError(
+                f"{name}: batch_sizes must be positive and non-increasing, got {batch_sizes}"
+            )
+        if (xproj.ndim != 2 or h0.ndim != 2 or xproj.shape[0] != sum(batch_sizes)
+                or (batch_sizes and batch_sizes[0] != h0.shape[0])):
+            raise ValueError(
+                f"{name}: expected packed xproj ({sum(batch_sizes)}, {width}) and h0 "
+                f"({batch_sizes[0] if batch_sizes else 0}, H) for batch_sizes {batch_sizes}, "
+                f"got shapes {tuple(xproj.shape)} and {tuple(h0.shape)}"
+            )
+    if xproj.shape[-1] != width:
         raise ValueError(
-            f"{name}: xproj has {xproj.shape[2]} features per step; expected {width}"
+            f"{name}: xproj has {xproj.shape[-1]} features per step; expected {width}"
         )
-    dtypes_seen = {xproj.dtype, h0.dtype}
-    if len(dtypes_seen) != 1:
+    if xproj.dtype != h0.dtype:
         raise TypeError(
             f"{name}: xproj and h0 have different dtypes ({xproj.dtype} and {h0.dtype})"
         )
+    return batch_sizes
 
 
-def lstm_sequence(xproj, h0, c0, w_hh, w_hr=None, reverse=False, *, select=None):
+def lstm_sequence(xproj, h0, c0, w_hh, w_hr=None, reverse=False, *, batch_sizes=None,
+                  select=None):
     """LSTM over a sequence: (hs (L, N, P), h_n (N, P), c_n (N, H)).
 
     xproj (L, N, 4H): x @ w_ih.T + b_ih + b_hh for every step (gates i, f, g, o); h0 (N, P),
     c0 (N, H); w_hh (4H, P); w_hr (P, H) projects h (LSTM's proj_size; None: P = H).
-    `reverse` runs the steps from last to first; hs stays in input order.
+    `reverse` runs the steps from last to first; hs stays in input order. With `batch_sizes`
+    (a PackedSequence's), xproj is packed (T, 4H) and so is hs (T, P); h_n and c_n hold each
+    sequence's final state. `select`: the indices of the outputs to return.
     """
     hidden = c0.shape[-1]
-    _check_sequence("lstm_sequence", xproj, h0, 4 * hidden)
+    batch_sizes = _check_sequence("lstm_sequence", xproj, h0, 4 * hidden, batch_sizes)
     _check_weight("lstm_sequence", "w_hh", w_hh, (4 * hidden, h0.shape[-1]), xproj.dtype)
     _check_weight("lstm_sequence", "c0", c0, (h0.shape[0], hidden), xproj.dtype)
+    config = {"reverse": bool(reverse), "batch_sizes": batch_sizes}
     if w_hr is None:
-        return _outputs(LSTMSequence, (xproj, h0, c0, w_hh), select, reverse=bool(reverse))
+        return _outputs(LSTMSequence, (xproj, h0, c0, w_hh), select, **config)
     _check_weight("lstm_sequence", "w_hr", w_hr, (h0.shape[-1], hidden), xproj.dtype)
-    return _outputs(
-        LSTMProjSequence, (xproj, h0, c0, w_hh, w_hr), select, reverse=bool(reverse)
-    )
+    return _outputs(LSTMProjSequence, (xproj, h0, c0, w_hh, w_hr), select, **config)
 
 
-def gru_sequence(xproj, h0, w_hh, b_hh, reverse=False, *, select=None):
+def gru_sequence(xproj, h0, w_hh, b_hh, reverse=False, *, batch_sizes=None, select=None):
     """GRU over a sequence: (hs (L, N, H), h_n (N, H)).
 
     xproj (L, N, 3H): x @ w_ih.T + b_ih for every step (gates r, z, n); h0 (N, H);
-    w_hh (3H, H); b_hh (3H,) (zeros for a GRU without bias).
+    w_hh (3H, H); b_hh (3H,) (zeros for a GRU without bias). `batch_sizes`, `select`: as for
+    `lstm_sequence`.
     """
     hidden = h0.shape[-1]
-    _check_sequence("gru_sequence", xproj, h0, 3 * hidden)
+    batch_sizes = _check_sequence("gru_sequence", xproj, h0, 3 * hidden, batch_sizes)
     _check_weight("gru_sequence", "w_hh", w_hh, (3 * hidden, hidden), xproj.dtype)
     _check_weight("gru_sequence", "b_hh", b_hh, (3 * hidden,), xproj.dtype)
-    return _outputs(GRUSequence, (xproj, h0, w_hh, b_hh), select, reverse=bool(reverse))
+    return _outputs(GRUSequence, (xproj, h0, w_hh, b_hh), select, reverse=bool(reverse),
+                    batch_sizes=batch_sizes)
 
 
-def rnn_sequence(xproj, h0, w_hh, nonlinearity="tanh", reverse=False, *, select=None):
+def rnn_sequence(xproj, h0, w_hh, nonlinearity="tanh", reverse=False, *, batch_sizes=None,
+                 select=None):
     """Elman RNN over a sequence: (hs (L, N, H), h_n (N, H)), h' = act(xproj_t + h @ w_hh.T)
-    with act tanh or relu; xproj (L, N, H) holds x @ w_ih.T + b_ih + b_hh for every step."""
+    with act tanh or relu; xproj (L, N, H) holds x @ w_ih.T + b_ih + b_hh for every step.
+    `batch_sizes`, `select`: as for `lstm_sequence`."""
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(
             f"rnn_sequence: unknown nonlinearity '{nonlinearity}'; select from 'tanh' or 'relu'"
         )
     hidden = h0.shape[-1]
-    _check_sequence("rnn_sequence", xproj, h0, hidden)
+    batch_sizes = _check_sequence("rnn_sequence", xproj, h0, hidden, batch_sizes)
     _check_weight("rnn_sequence", "w_hh", w_hh, (hidden, hidden), xproj.dtype)
-    return _outputs(
-        RNNSequence, (xproj, h0, w_hh), select, nonlinearity=nonlinearity,
-        reverse=bool(reverse),
-    )
+    return _outputs(RNNSequence, (xproj, h0, w_hh), select, nonlinearity=nonlinearity,
+                    reverse=bool(reverse), batch_sizes=batch_sizes)
 
 
 def _check_weight(name, what, w, shape, dtype):

@@ -1,4 +1,4 @@
-"""Truncated BPTT (tbptt, tbptt_chunks, detach_state) and pad_sequence.
+"""Truncated BPTT (tbptt, tbptt_chunks, detach_state).
 
 The truncation is checked where it matters: no gradient crosses a chunk boundary (exactly zero
 for earlier inputs), the truncated gradient equals a by-hand reference and differs from the full
@@ -10,7 +10,7 @@ import pytest
 import retrograd as rg
 from retrograd import nn
 from retrograd.nn import functional as F
-from retrograd.nn.utils import detach_state, pad_sequence, tbptt, tbptt_chunks
+from retrograd.nn.utils import detach_state, tbptt, tbptt_chunks
 
 L, N, IN, H = 10, 2, 3, 4
 
@@ -192,20 +192,3 @@ def test_detach_state_keeps_structure_and_values():
 def test_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
-
-
-# ------------------------------------------------------------------------- pad_sequence
-@pytest.mark.parametrize("batch_first", [False, True])
-@pytest.mark.parametrize("padding_side", ["right", "left"])
-def test_pad_sequence_matches_torch(torch, batch_first, padding_side):
-    rng = np.random.default_rng(7)
-    arrays = [rng.standard_normal((n, 3)) for n in (2, 5, 3)]
-    seqs = [rg.tensor(a, requires_grad=True) for a in arrays]
-    out = pad_sequence(seqs, batch_first=batch_first, padding_value=-1.0,
-                       padding_side=padding_side)
-    expected = torch.nn.utils.rnn.pad_sequence(
-        [torch.tensor(a) for a in arrays], batch_first=batch_first, padding_value=-1.0,
-        padding_side=padding_side)
-    np.testing.assert_array_equal(out.data, expected.numpy())
-    out.sum().backward()
-    assert all(np.all(s.grad.data == 1.0) for s in seqs)
