@@ -104,3 +104,46 @@ def test_distance_functions_are_reexported(torch):
     _compare(torch, lambda lib, x: lib.nn.functional.cosine_similarity(x, x.flip(0) + 1), a)
     _compare(torch, lambda lib, x: lib.nn.functional.pairwise_distance(x, x * 2, p=3), b)
     _compare(torch, lambda lib, x: lib.nn.functional.pdist(x), b)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_matches_torch(torch, align_corners):
+    rng = np.random.default_rng(0)
+    for theta_shape, size in [((2, 2, 3), (2, 3, 4, 5)), ((2, 3, 4), (2, 1, 3, 4, 5))]:
+        _compare(torch, lambda lib, t, size=size: lib.nn.functional.affine_grid(
+            t, size, align_corners=align_corners), rng.standard_normal(theta_shape))
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_matches_torch_in_input_and_grid(torch, mode, padding_mode, align_corners):
+    rng = np.random.default_rng(1)
+    image = rng.standard_normal((2, 3, 4, 5))
+    grid = rng.uniform(-1.3, 1.3, (2, 3, 6, 2))  # some positions fall outside
+    x, tx = rg.tensor(image, requires_grad=True), torch.tensor(image, requires_grad=True)
+    g, tg = rg.tensor(grid, requires_grad=True), torch.tensor(grid, requires_grad=True)
+    kwargs = {"mode": mode, "padding_mode": padding_mode, "align_corners": align_corners}
+    out = F.grid_sample(x, g, **kwargs)
+    expected = torch.nn.functional.grid_sample(tx, tg, **kwargs)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    w = rng.standard_normal(out.shape)
+    (out * rg.tensor(w)).sum().backward()
+    (expected * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    if mode == "bilinear":
+        np.testing.assert_allclose(g.grad.data, tg.grad.numpy(), rtol=1e-10, atol=1e-12)
+    else:
+        assert g.grad is None and not tg.grad.any()
+
+
+def test_spatial_transformer_identity_round_trip():
+    image = rg.tensor(np.random.default_rng(0).standard_normal((1, 2, 3, 4)))
+    identity = rg.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=rg.float64)
+    grid = F.affine_grid(identity, (1, 2, 3, 4), align_corners=False)
+    np.testing.assert_allclose(F.grid_sample(image, grid, align_corners=False).data, image.data,
+                               atol=1e-12)
+    with pytest.raises(NotImplementedError, match="grid_sample: mode 'bicubic'"):
+        F.grid_sample(image, grid, mode="bicubic")
+    with pytest.raises(ValueError, match=r"affine_grid: expected theta of shape \(N, 3, 4\)"):
+        F.affine_grid(identity, (1, 2, 3, 4, 5))

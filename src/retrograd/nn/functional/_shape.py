@@ -1,5 +1,6 @@
-"""Resampling and reshaping (torch.nn.functional): pad, interpolate (upsample), pixel_shuffle,
-pixel_unshuffle; and the distance functions cosine_similarity, pairwise_distance, pdist.
+"""Resampling and reshaping (torch.nn.functional): pad, interpolate (upsample), affine_grid,
+grid_sample, pixel_shuffle, pixel_unshuffle; and the distance functions cosine_similarity,
+pairwise_distance, pdist.
 
 `interpolate` resamples one spatial dim at a time (every mode here is separable): index_select
 for the nearest modes, weighted sums of index_selects for linear/bilinear/trilinear/bicubic,
@@ -13,6 +14,7 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor, new_tensor
+from ...ops import comparison, rounding
 from ...ops.arrange import pad
 from ...ops.distance import cosine_similarity, pairwise_distance, pdist
 
@@ -22,6 +24,8 @@ __all__ = [
     "upsample",
     "upsample_nearest",
     "upsample_bilinear",
+    "affine_grid",
+    "grid_sample",
     "pixel_shuffle",
     "pixel_unshuffle",
     "cosine_similarity",
@@ -191,6 +195,103 @@ def upsample_nearest(input, size=None, scale_factor=None):
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Bilinear upsampling with align_corners=True (what this deprecated function did)."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ----------------------------------------------------------------- spatial transformers
+
+
+def _base_coordinates(n, align_corners):
+    """Normalized pixel centres in [-1, 1] along a dim of size n, as PyTorch's affine_grid."""
+    if n <= 1:
+        return np.zeros(max(n, 0))
+    steps = np.linspace(-1.0, 1.0, n)
+    return steps if align_corners else steps * (n - 1) / n
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid of the affine maps `theta` (N, 2, 3) for an output of `size` (N, C, H,
+    W): shape (N, H, W, 2) of (x, y) in [-1, 1]; (N, 3, 4) and (N, C, D, H, W) in 3-D."""
+    spatial = tuple(size[2:])
+    k = len(spatial)
+    if k not in (2, 3) or tuple(theta.shape[1:]) != (k, k + 1) or theta.shape[0] != size[0]:
+        raise ValueError(
+            f"affine_grid: expected theta of shape (N, {k}, {k + 1}) for size {tuple(size)}, got "
+            f"{theta.shape}"
+        )
+    axes = [_base_coordinates(n, bool(align_corners)) for n in spatial]
+    mesh = np.meshgrid(*axes, indexing="ij")  # (D,) H, W
+    base = np.stack([*reversed(mesh), np.ones(spatial)], axis=-1)  # x first, then y (and z)
+    base = new_tensor(base.reshape(-1, k + 1).astype(theta.dtype))
+    grid = base @ theta.mT  # (N, points, k)
+    return grid.reshape((size[0],) + spatial + (k,))
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) / 2 * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord, twice_low, twice_high):
+    if twice_low == twice_high:
+        return coord * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    coord = (coord - low).abs()
+    extra = rounding.fmod(coord, span)
+    flips = np.floor(coord.data / span)
+    return comparison.where(new_tensor(flips % 2 == 0), extra + low, span - extra + low)
+
+
+def _source_coordinates(coord, size, padding_mode, align_corners):
+    coord = _unnormalize(coord, size, align_corners)
+    if padding_mode == "reflection":
+        if align_corners:
+            coord = _reflect(coord, 0, 2 * (size - 1))
+        else:
+            coord = _reflect(coord, -1, 2 * size - 1)
+    if padding_mode in ("border", "reflection"):
+        coord = coord.clamp(0, size - 1)
+    return coord
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample the (N, C, H, W) input at the (N, Ho, Wo, 2) grid of normalized (x, y) positions
+    in [-1, 1]: output (N, C, Ho, Wo). mode 'bilinear' or 'nearest'; padding_mode 'zeros',
+    'border' or 'reflection'. Differentiable in input and (bilinear) grid."""
+    if mode not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"grid_sample: unknown padding_mode {padding_mode!r}")
+    if input.data.ndim != 4 or grid.data.ndim != 4 or grid.shape[-1] != 2:
+        raise NotImplementedError(
+            f"grid_sample: expected a 4-D input and an (N, Ho, Wo, 2) grid, got {input.shape} and "
+            f"{grid.shape}"
+        )
+    n, _, h, w = input.data.shape
+    if grid.shape[0] != n:
+        raise ValueError(f"grid_sample: grid {grid.shape} and input {input.shape} differ in N")
+    ix = _source_coordinates(grid[..., 0], w, padding_mode, bool(align_corners))
+    iy = _source_coordinates(grid[..., 1], h, padding_mode, bool(align_corners))
+    batch = np.arange(n).reshape(n, 1, 1)
+
+    def corner(x, y):
+        """input at integer positions (N, Ho, Wo) as (N, Ho, Wo, C); 0 outside."""
+        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        picked = input[batch, :, np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)]
+        return picked * new_tensor(inside[..., None].astype(input.data.dtype))
+
+    if mode == "nearest":
+        out = corner(np.rint(ix.data).astype(np.int64), np.rint(iy.data).astype(np.int64))
+        return out.permute(0, 3, 1, 2)
+    x0 = np.floor(ix.data).astype(np.int64)
+    y0 = np.floor(iy.data).astype(np.int64)
+    wx1, wy1 = ix - new_tensor(x0.astype(ix.dtype)), iy - new_tensor(y0.astype(iy.dtype))
+    wx0, wy0 = 1 - wx1, 1 - wy1
+    out = (corner(x0, y0) * (wx0 * wy0).unsqueeze(-1)
+           + corner(x0 + 1, y0) * (wx1 * wy0).unsqueeze(-1)
+           + corner(x0, y0 + 1) * (wx0 * wy1).unsqueeze(-1)
+           + corner(x0 + 1, y0 + 1) * (wx1 * wy1).unsqueeze(-1))
+    return out.permute(0, 3, 1, 2)
 
 
 # ----------------------------------------------------------------- pixel shuffle
