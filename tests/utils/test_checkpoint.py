@@ -275,3 +275,24 @@ def test_argument_errors():
         checkpoint(3, rg.ones(2))
     with pytest.raises(ValueError, match="segments"):
         checkpoint_sequential(nn.Sequential(nn.Tanh()), 2, rg.ones(2))
+
+
+def test_recomputed_activations_are_freed_by_backward_without_the_cycle_collector():
+    lin = nn.Linear(8, 8).double()
+    arrays = []
+
+    def f(x):
+        h = lin(x).tanh()
+        arrays.append(weakref.ref(h.data))
+        return lin(h).tanh()
+
+    x = rg.tensor(np.ones((4, 8)), requires_grad=True)
+    gc.disable()
+    try:
+        out = checkpoint(f, x)
+        y = out.tanh().sum()
+        y.backward()
+        assert len(arrays) == 2 and arrays[1]() is None  # the recomputed activation is gone
+        assert arrays[0]() is None
+    finally:
+        gc.enable()

@@ -149,6 +149,7 @@ class _Recording:
 
     def __exit__(self, *exc_info):
         graph._node_observers.remove(self._observer)
+        self._observer = None  # it refers to self: a cycle would keep the nodes (and arrays)
         return False
 
 
@@ -281,6 +282,9 @@ class _Segment:
                 old.out_data = new.out_data
             if old.op.has_aux:
                 old.aux = new.aux
+        # The nodes have their arrays back; holding on to the shells here would keep those
+        # arrays alive after backward releases the nodes.
+        self.holding = None
         self.filled = True
 
 

@@ -12,7 +12,8 @@ The memory model, for segments s = [a, b] in order, each checkpointed or not:
   activations act[a..b] (not checkpointed);
 - backward runs the segments last to first; while it runs segment s, the earlier segments
   still hold their H, and s holds R_s: act[a..b], plus its kept input if module a itself does
-  not keep it (checkpointed, the activations come back by recomputation);
+  not keep it (checkpointed, the activations come back by recomputation), plus its output if
+  module b keeps it too (a ReLU keeps its output, which is charged to the next layer);
 - so the peak is max over s of (H_1 + ... + H_{s-1} + R_s), and the recomputation costs the
   sum of cost[a..b] over the checkpointed segments.
 
@@ -44,10 +45,12 @@ __all__ = ["CheckpointPlan", "plan_checkpoints", "measure_modules"]
 class ModuleCosts:
     """Per-module measurements of a chain: activation bytes, input bytes, recompute cost."""
 
-    def __init__(self, act, inp, input_kept, cost, cost_unit):
+    def __init__(self, act, inp, input_kept, cost, cost_unit, output_extra=None):
         self.act = act
         self.inp = inp
         self.input_kept = input_kept  # whether module i itself keeps its input
+        # bytes of module i's output that module i keeps but a later module is charged for
+        self.output_extra = output_extra or [0] * len(act)
         self.cost = cost
         self.cost_unit = cost_unit
 
@@ -81,7 +84,11 @@ def measure_modules(modules, input, cost="time"):
     n = len(children)
     act = [0] * n
     input_kept = [False] * n
+    output_extra = [0] * n
+    outputs = [*inputs[1:], h]
     bases = {id(base_array(x.data)): i for i, x in enumerate(inputs) if isinstance(x, Tensor)}
+    out_bases = {id(base_array(y.data)): i for i, y in enumerate(outputs)
+                 if isinstance(y, Tensor)}
     for base, row in blocks:
         owners = [i for i in map(_top_index, row.held_by) if i is not None]
         if row.kind in (ACTIVATION, PARAMETER_COPY) and owners:
@@ -89,17 +96,19 @@ def measure_modules(modules, input, cost="time"):
         i = bases.get(id(base))
         if i is not None and i in owners:
             input_kept[i] = True
+        i = out_bases.get(id(base))
+        if i is not None and i in owners and owners[-1] != i:
+            output_extra[i] = row.nbytes
     inp = [_nbytes(x) for x in inputs]
     if cost == "time":
         costs, unit = seconds, "s"
     elif cost == "bytes":  # the bytes each module writes: a proxy for elementwise work
-        outputs = [*inputs[1:], h]
         costs, unit = [float(_nbytes(y)) for y in outputs], "bytes"
     else:
         costs, unit = [float(c) for c in cost], "units"
         if len(costs) != n:
             raise ValueError(f"plan_checkpoints: got {len(costs)} costs for {n} modules")
-    return ModuleCosts(act, inp, input_kept, costs, unit)
+    return ModuleCosts(act, inp, input_kept, costs, unit, output_extra)
 
 
 def _as_sequential(modules):
@@ -193,10 +202,11 @@ class _Run:
 def _held_and_running(costs, start, end, checkpointed, act=None):
     """(H, R) of segment [start, end] (see the module docstring)."""
     act = sum(costs.act[start:end + 1]) if act is None else act
+    output = costs.output_extra[end]
     if not checkpointed:
-        return act, act
+        return act, act + output
     extra = 0 if costs.input_kept[start] else costs.inp[start]
-    return costs.inp[start], act + extra
+    return costs.inp[start], act + extra + output
 
 
 def _prefix(values):
