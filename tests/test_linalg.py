@@ -9,6 +9,12 @@ import pytest
 import retrograd as rg
 
 torch = pytest.importorskip("torch")
+# the older top-level forms are deprecated in PyTorch; retrograd keeps them for old code
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:torch.qr is deprecated"),
+    pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated"),
+    pytest.mark.filterwarnings("ignore:torch.svd is deprecated"),
+]
 
 RNG = np.random.default_rng(0)
 A = 0.5 * RNG.standard_normal((3, 3)) + 2.0 * np.eye(3)  # well conditioned
