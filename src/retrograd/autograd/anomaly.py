@@ -54,7 +54,7 @@ class AnomalyMode:
             phase="forward",
         )
 
-    def check_backward(self, node, index, gx):
+    def check_backward(self, node, index, gx, g=None):  # g: the gradient flowing into node
         data = gx if type(gx) is np.ndarray else gx.data  # ndarray.data is a memoryview
         if not self.check_nan or _all_finite(data):
             return

@@ -184,7 +184,7 @@ def _propagate(node, g, table, ns, create_graph, anomaly):
         if gx.dtype is not dtype and gx.dtype != dtype:
             gx = ns.cast(gx, dtype)
         if anomaly is not None:
-            anomaly.check_backward(node, i, gx)
+            anomaly.check_backward(node, i, gx, g)
         previous = table.get(edge)
         table[edge] = gx if previous is None else previous + gx
 

@@ -192,3 +192,17 @@ def test_detach_state_keeps_structure_and_values():
 def test_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_example_script_runs():
+    """examples/lstm_tbptt.py, with tiny settings (the full run is documented in the script)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "examples" / "lstm_tbptt.py"
+    spec = importlib.util.spec_from_file_location("lstm_tbptt_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    results = example.main(["--ks", "2", "8", "--passes", "1", "--length", "48",
+                            "--hidden", "4"])
+    assert set(results) == {2, 8} and all(loss > 0 for loss in results.values())
