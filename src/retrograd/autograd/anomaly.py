@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 from . import graph
+from .tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -55,7 +56,8 @@ class AnomalyMode:
         )
 
     def check_backward(self, node, index, gx, g=None):  # g: the gradient flowing into node
-        data = gx if type(gx) is np.ndarray else gx.data  # ndarray.data is a memoryview
+        # a rule may return a NumPy scalar (0-d inputs), whose .data is a memoryview
+        data = gx.data if isinstance(gx, Tensor) else np.asarray(gx)
         if not self.check_nan or _all_finite(data):
             return
         raise AnomalyError(

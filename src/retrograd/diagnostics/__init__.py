@@ -1,9 +1,9 @@
 """rg.diagnostics: tools that look at a recorded graph and at training (the activation-memory
-ledger, the gradient-flow report)."""
+ledger, the gradient-flow report, NaN/Inf provenance)."""
 
+from ._flow_callback import GradientFlowCallback
 from .gradient_flow import (
     Finding,
-    GradientFlowCallback,
     GradientFlowReport,
     GradientFlowTracker,
     LayerFlow,
@@ -11,6 +11,13 @@ from .gradient_flow import (
     gradient_flow,
 )
 from .memory import BackwardMemory, LedgerRow, MemoryLedger, memory_ledger, watch_backward
+from .nan import (
+    NonfiniteError,
+    NonfiniteReport,
+    allow_nonfinite,
+    detect_nonfinite,
+    find_nonfinite,
+)
 
 __all__ = [
     "BackwardMemory",
@@ -25,4 +32,9 @@ __all__ = [
     "LayerFlow",
     "Thresholds",
     "gradient_flow",
+    "NonfiniteError",
+    "NonfiniteReport",
+    "allow_nonfinite",
+    "detect_nonfinite",
+    "find_nonfinite",
 ]
