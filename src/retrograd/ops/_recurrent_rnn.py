@@ -30,8 +30,10 @@ class Layout:
             self.sizes = [batch] * length
         else:
             self.sizes = [int(b) for b in batch_sizes]
-        self.batch = self.sizes[0] if self.sizes else (xproj_shape[1] if batch_sizes is None
-                                                       else 0)
+        if self.sizes:
+            self.batch = self.sizes[0]
+        else:  # no steps at all
+            self.batch = xproj_shape[1] if batch_sizes is None else 0
         self.starts = [0] * len(self.sizes)
         for t in range(1, len(self.sizes)):
             self.starts[t] = self.starts[t - 1] + self.sizes[t - 1]

@@ -34,7 +34,7 @@ from ..autograd.tensor import new_tensor
 from . import _recurrent_gru as _gru
 from . import _recurrent_lstm as _lstm
 from . import _recurrent_rnn as _rnn
-from ._util import apply
+from ._util import Tensor, apply
 from .linalg import matmul
 
 __all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
@@ -201,8 +201,9 @@ def _check_sequence(name, xproj, h0, width, batch_sizes):
                 f"{tuple(xproj.shape)} and {tuple(h0.shape)}"
             )
     else:
-        batch_sizes = tuple(int(b) for b in np.asarray(
-            batch_sizes.data if hasattr(batch_sizes, "data") else batch_sizes).reshape(-1))
+        if isinstance(batch_sizes, Tensor):
+            batch_sizes = batch_sizes.data
+        batch_sizes = tuple(int(b) for b in np.asarray(batch_sizes).reshape(-1))
         sizes_ok = (
             all(b > 0 for b in batch_sizes)
             and all(a >= b for a, b in zip(batch_sizes, batch_sizes[1:]))
