@@ -12,10 +12,10 @@ The torch-named cells (`lstm_cell`, `gru_cell`, `rnn_tanh_cell`, `rnn_relu_cell`
 primitives run for one step.
 
 NOTE: why a sequence primitive. Measured on an LSTM training step (input 32, hidden 128, 50 steps,
-batch 32, float32, one thread, CPU time; benchmarks/bench_lstm.py, docs/rnn.md): PyTorch 15.1 ms,
-this primitive 19.9 ms (hand-written NumPy with the same kernels: 18.9 ms), a Python loop over
-the one-step primitive (`lstm_cell`) 36.4 ms, the LSTM composed of retrograd ops (about 12 graph
-nodes per step) 59.1 ms. The VJP is written twice: the NumPy loop (first order, the fast path),
+batch 32, float32, one thread, CPU time; benchmarks/bench_lstm.py, docs/rnn.md): PyTorch 14.6 ms,
+this primitive 20.4 ms (hand-written NumPy with the same kernels: 19.1 ms), a Python loop over
+the one-step primitive (`lstm_cell`) 38.0 ms, the LSTM composed of retrograd ops (about 12 graph
+nodes per step) 53.4 ms. The VJP is written twice: the NumPy loop (first order, the fast path),
 and `vjp_ns`, the same gradient against the rule namespace, which the engine uses under
 create_graph=True; it recomputes the forward from the saved inputs, so gradients of gradients
 are exact (at the composed LSTM's speed).
