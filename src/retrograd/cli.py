@@ -20,6 +20,8 @@ import time
 from . import __version__, amp, datasets, nn, optim
 from .autograd import dtypes
 from .lm import cli as lm_cli
+from .monitor import Monitor
+from .monitor import cli as monitor_cli
 from .ops.random import Generator, manual_seed
 from .serialization import load
 from .train import EarlyStopping, MetricsLogger, ModelCheckpoint, Trainer
@@ -146,7 +148,15 @@ def build_parser():
         "that wait on each other can make a run 5-10x slower on a busy machine)")
     add("--no-progress", action="store_true", help="no progress bar (it is only shown on a "
         "terminal anyway); the per-epoch lines are still printed")
+    add("--monitor-every", type=_positive_int, metavar="N", help="log per-layer gradient "
+        "norms, update ratios, gradient-flow findings and histograms of weights, gradients and "
+        "activations every N steps into the run directory, for `retrograd report` "
+        "(default: off)")
+    add("--tensorboard", action="store_true", help="also write TensorBoard event files to "
+        "RUN_DIR/tensorboard (needs tensorboardX: pip install 'retrograd[monitor]'; monitors "
+        "every 50 steps unless --monitor-every says otherwise)")
     lm_cli.add_parser(commands)
+    monitor_cli.add_parser(commands)
     return parser
 
 
@@ -159,6 +169,8 @@ def main(argv=None):
         return 2
     if args.command == "train-lm":
         return lm_cli.run(args)
+    if args.command == "report":
+        return monitor_cli.run(args)
     try:
         with _blas_threads(args.threads):
             return train_command(args)
@@ -216,6 +228,9 @@ def train_command(args):
     if config["patience"]:
         callbacks.append(EarlyStopping(monitor="val_loss" if val_loader else "train_loss",
                                        patience=config["patience"], restore_best_weights=True))
+    if args.monitor_every or args.tensorboard:
+        callbacks.append(Monitor(run_dir, every=args.monitor_every or 50,
+                                 tensorboard=args.tensorboard))
     trainer = Trainer(model, nn.functional.cross_entropy, optimizer, scheduler=scheduler,
                       scheduler_interval=interval, callbacks=callbacks,
                       grad_clip=config["grad_clip"], progress=not args.no_progress,

@@ -13,5 +13,5 @@ def healthy_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def dead_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("dead")
-    train(run_dir, epochs=1, every=4, dead=True)
+    train(run_dir, epochs=2, every=4, dead=True)
     return run_dir

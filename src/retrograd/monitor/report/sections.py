@@ -148,8 +148,9 @@ def gradients(run, max_columns=160):
     if not panels:
         return '<p class="empty">No gradient norms were logged.</p>'
     return ('<p class="note">Rows are layers in the order they ran (input at the top), columns '
-            'logged steps; colors are log10 of the value. Healthy networks show similar '
-            'gradient norms down the rows and update ratios near 1e-3 (-3).</p>'
+            'logged steps; colors are log10 of the value (gray: zero or not measured). Healthy '
+            'networks show similar gradient norms down the rows and update ratios near 1e-3 '
+            '(-3).</p>'
             f'<div class="toggles" role="group">{"".join(buttons)}</div>{"".join(panels)}')
 
 

@@ -17,16 +17,14 @@ _RAMP = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 3
 
 
 def fmt(value, digits=3):
-    """A short human form of a number: 0.0123, 1.23e-05, 4500, nan."""
+    """A short human form of a number: 0.0123, 1.23e-05, 4500, 2.5e+06, nan."""
     if value is None:
         return "-"
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 1e5:
-        return f"{value:.{digits}g}"
-    return f"{value:.{max(digits - 1, 1)}e}"
+    if float(value).is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    return f"{value:.{digits}g}"
 
 
 def nice_ticks(lo, hi, count=5):
@@ -44,6 +42,19 @@ def nice_ticks(lo, hi, count=5):
         ticks.append(0.0 if abs(value) < step * 1e-9 else value)
         value += step
     return ticks
+
+
+def tick_labels(ticks):
+    """Labels for evenly spaced ticks, with enough digits to tell neighbours apart (-100.2 and
+    -100.4, not -100 twice)."""
+    if len(ticks) < 2:
+        return [fmt(t) for t in ticks]
+    spacing = abs(ticks[1] - ticks[0])
+    largest = max(abs(t) for t in ticks)
+    digits = 3
+    if spacing > 0 and largest > 0:
+        digits = max(3, math.floor(math.log10(largest / spacing)) + 2)
+    return [fmt(t, digits) for t in ticks]
 
 
 def color_scale(t):
@@ -141,16 +152,18 @@ def _runs(points):
 
 def _axes(sx, sy, x_label, y_label, width, height, left, right, top, bottom):
     out = ['<g class="axes" font-size="11">']
-    for t in nice_ticks(sy.lo, sy.hi):
+    ticks = nice_ticks(sy.lo, sy.hi)
+    for t, label in zip(ticks, tick_labels(ticks)):
         y = sy(t)
         out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" '
                    f'y2="{y:.1f}"/><text x="{left - 6}" y="{y + 4:.1f}" '
-                   f'text-anchor="end">{fmt(t)}</text>')
-    for t in nice_ticks(sx.lo, sx.hi, 6):
+                   f'text-anchor="end">{label}</text>')
+    ticks = nice_ticks(sx.lo, sx.hi, 6)
+    for t, label in zip(ticks, tick_labels(ticks)):
         x = sx(t)
         out.append(f'<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{height - bottom}" '
                    f'y2="{height - bottom + 4}"/><text x="{x:.1f}" y="{height - bottom + 16}" '
-                   f'text-anchor="middle">{fmt(t)}</text>')
+                   f'text-anchor="middle">{label}</text>')
     out.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{height - bottom}" '
                f'y2="{height - bottom}"/><line class="axis" x1="{left}" x2="{left}" '
                f'y1="{top}" y2="{height - bottom}"/>')
@@ -186,9 +199,10 @@ def heatmap(rows, columns, values, title, value_label, chart_id, cell_w=None, wi
             v = values[r][c]
             x = label_w + c * cell_w
             fill = color_scale((v - lo) / span) if _finite(v) else "#eeeeee"
+            shown = fmt(v) if _finite(v) else "none (zero or not measured)"
             out.append(f'<rect class="cell" x="{x:.2f}" y="{y:.1f}" width="{cell_w + 0.3:.2f}" '
                        f'height="{cell_h:.1f}" fill="{fill}"><title>{escape(name)}, step '
-                       f'{step}: {escape(value_label)} {fmt(v)}</title></rect>')
+                       f'{step}: {escape(value_label)} {shown}</title></rect>')
     base = top + cell_h * len(rows)
     for c in sorted({0, len(columns) - 1, *range(0, len(columns), max(1, len(columns) // 6))}):
         x = label_w + (c + 0.5) * cell_w
@@ -207,9 +221,10 @@ def _color_bar(x, top, h, lo, hi, label):
     for i in range(steps):
         out.append(f'<rect x="{x}" y="{top + h * (1 - (i + 1) / steps):.1f}" width="12" '
                    f'height="{h / steps + 0.5:.1f}" fill="{color_scale(i / (steps - 1))}"/>')
-    for t in nice_ticks(lo, hi, 4):
+    ticks = nice_ticks(lo, hi, 4)
+    for t, text in zip(ticks, tick_labels(ticks)):
         y = top + h * (1 - (t - lo) / ((hi - lo) or 1))
-        out.append(f'<text x="{x + 15}" y="{y + 4:.1f}">{fmt(t)}</text>')
+        out.append(f'<text x="{x + 15}" y="{y + 4:.1f}">{text}</text>')
     out.append(f'<text x="{x + 40}" y="{top - 8}" font-size="10" text-anchor="end">'
                f'{escape(label)}</text>')
     return out
@@ -249,9 +264,10 @@ def ridgeline(name, ridges, steps, width=300, row_h=14, overlap=2.2):
         out.append(f'<text x="{left - 4}" y="{top + row_h * (i + 1):.1f}" text-anchor="end">'
                    f'{steps[i]}</text>')
     base = top + row_h * n
-    for t in nice_ticks(sx.lo, sx.hi, 4):
+    ticks = nice_ticks(sx.lo, sx.hi, 4)
+    for t, label in zip(ticks, tick_labels(ticks)):
         out.append(f'<text x="{sx(t):.1f}" y="{base + 14:.1f}" text-anchor="middle">'
-                   f'{fmt(t)}</text>')
+                   f'{label}</text>')
     out.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{base:.1f}" '
                f'y2="{base:.1f}"/></g></svg>')
     return "".join(out)
