@@ -285,7 +285,7 @@ def test_table_and_plain_data():
     nn.init.constant_(model[2].bias, -50.0)
     report = one_step(model, *data(0), lr=0.1)
     text = str(report)
-    assert "grad norm" in text and "update/weight" in text and "[dead_relu] 2" in text
+    assert "grad norm" in text and "update/weight" in text and "[dead_relu] at '2'" in text
     plain = json.loads(json.dumps(report.to_dict()))
     assert [x["name"] for x in plain["layers"]] == ["0", "2", "4"]
     assert plain["layers"][1]["dead_fraction"] == 1.0

@@ -111,7 +111,7 @@ class Finding:
         return out
 
     def __str__(self):
-        return f"[{self.kind}] {self.layer or '(model)'}: {self.message}\n    fix: {self.remedy}"
+        return f"[{self.kind}] at {_q(self.layer)}: {self.message}\n    fix: {self.remedy}"
 
 
 class GradientFlowReport:

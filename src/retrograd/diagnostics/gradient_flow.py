@@ -25,6 +25,7 @@ is charged to the layer whose output feeds it (the Linear before a ReLU).
 """
 
 import contextlib
+import math
 import weakref
 
 import numpy as np
@@ -330,13 +331,24 @@ def _grad_record(grad):
 
 
 def _array_record(a):
-    finite = bool(np.isfinite(a).all()) if a.dtype.kind in "fc" else True
-    return (_sumsq(a) if finite else 0.0), finite
+    """(sum of squares, all finite) in one pass over `a` in the common case."""
+    total = _sumsq(a)
+    return (total, True) if math.isfinite(total) else (0.0, False)
 
 
 def _sumsq(a):
-    a = np.asarray(a, dtype=np.float64)
-    return float(np.dot(a.ravel(), a.ravel()))
+    """Sum of squares: a BLAS dot in the array's own float type, redone in float64 only when
+    that overflows (float32 squares pass 3.4e38 above about 1.8e19); NaN/Inf give NaN/Inf."""
+    a = np.asarray(a)
+    if a.dtype != np.float32 and a.dtype != np.float64:
+        a = a.astype(np.float64)
+    flat = a.ravel(order="K")  # a view for any contiguous layout
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.dot(flat, flat))
+        if not math.isfinite(total) and a.dtype != np.float64:
+            flat = flat.astype(np.float64)
+            total = float(np.dot(flat, flat))
+    return total
 
 
 def _context(model, seen_ops):
