@@ -7,7 +7,20 @@
     x.grad  # tensor([2., 4., 6.])
 """
 
-from . import amp, autograd, datasets, diagnostics, func, linalg, nn, ops, optim, utils, viz
+from . import (
+    amp,
+    autograd,
+    datasets,
+    diagnostics,
+    func,
+    linalg,
+    monitor,
+    nn,
+    ops,
+    optim,
+    utils,
+    viz,
+)
 from .autograd.dtypes import (
     bfloat16,
     bool,
