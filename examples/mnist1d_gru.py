@@ -48,9 +48,14 @@ def main(argv=None):
 
     rg.manual_seed(args.seed)
     splits = rg.datasets.mnist1d(num_samples=args.samples)
-    train_set, test_set = splits.train, splits.test
+    n_val = len(splits.train) // 10  # validation comes out of the training signals
+    train_set, val_set = rg.utils.data.random_split(
+        splits.train, [len(splits.train) - n_val, n_val],
+        generator=rg.Generator().manual_seed(args.seed))
+    test_set = splits.test
     loader = rg.utils.data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                                       generator=rg.Generator().manual_seed(args.seed))
+    val_loader = rg.utils.data.DataLoader(val_set, batch_size=500)
     test_loader = rg.utils.data.DataLoader(test_set, batch_size=500)
     model = GRUClassifier(1, 10, args.hidden, args.layers, args.bidirectional)
     optimizer = rg.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -59,11 +64,12 @@ def main(argv=None):
     print(f"GRU({args.hidden}, layers={args.layers}"
           f"{', bidirectional' if args.bidirectional else ''}): "
           f"{sum(p.numel() for p in model.parameters()):,} parameters; "
-          f"{len(train_set)} training and {len(test_set)} test signals")
+          f"{len(train_set)} training, {len(val_set)} validation and {len(test_set)} test "
+          "signals")
     started = time.perf_counter()
     trainer = rg.train.Trainer(model, nn.CrossEntropyLoss(), optimizer, scheduler=scheduler,
                                scheduler_interval="step", grad_clip=1.0)
-    trainer.fit(loader, test_loader, epochs=args.epochs)
+    trainer.fit(loader, val_loader, epochs=args.epochs)
     result = trainer.evaluate(test_loader)
     print(f"test accuracy {100 * result['accuracy']:.1f}% "
           f"({time.perf_counter() - started:.0f}s)")

@@ -56,13 +56,16 @@ DEFAULTS = {
 
 # Model widths per dataset: enough to do well, small enough to train in seconds to minutes.
 WIDTHS = {
-    "digits": {"cnn": {"channels": (32, 64), "hidden": 128}, "mlp": {"hidden": (256, 128)}},
-    "mnist": {"cnn": {"channels": (16, 32), "hidden": 128}, "mlp": {"hidden": (256, 128)}},
+    "digits": {"cnn": {"channels": (32, 64), "hidden": 128}, "mlp": {"hidden": (256, 128)},
+               "gru": {"hidden": 128}},
+    "mnist": {"cnn": {"channels": (16, 32), "hidden": 128}, "mlp": {"hidden": (256, 128)},
+              "gru": {"hidden": 128}},
     "fashion-mnist": {"cnn": {"channels": (32, 64), "hidden": 128},
-                      "mlp": {"hidden": (256, 128)}},
+                      "mlp": {"hidden": (256, 128)}, "gru": {"hidden": 128}},
     "cifar10": {"cnn": {"channels": (32, 64, 128), "hidden": 256},
-                "mlp": {"hidden": (512, 256)}},
-    "mnist1d": {"cnn": {"channels": (32, 64), "hidden": 128}, "mlp": {"hidden": (256, 256)}},
+                "mlp": {"hidden": (512, 256)}, "gru": {"hidden": 256}},
+    "mnist1d": {"cnn": {"channels": (32, 64), "hidden": 128}, "mlp": {"hidden": (256, 256)},
+                "gru": {"hidden": 128}},
 }
 
 # The settings a resumed run may change; the others in DEFAULTS come from the checkpoint.
@@ -101,8 +104,9 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = train.add_argument
-    add("--model", choices=("mlp", "cnn"), help=f"network (default {DEFAULTS['model']}); the "
-        "CNN uses Conv1d for 1-D signals (mnist1d)")
+    add("--model", choices=("mlp", "cnn", "gru"), help=f"network (default "
+        f"{DEFAULTS['model']}); the CNN uses Conv1d for 1-D signals (mnist1d); the GRU reads "
+        "signals step by step and images row by row")
     add("--dataset", choices=DATASETS, help=f"benchmark (default {DEFAULTS['dataset']}): digits "
         "and mnist1d need no files; mnist, fashion-mnist and cifar10 read them from --data-dir")
     add("--data-dir", metavar="DIR", help="directory holding the dataset files (default: "

@@ -7,7 +7,7 @@ from retrograd.train.models import CNN, MLP, build_model
 
 
 @pytest.mark.parametrize("shape", [(1, 8, 8), (1, 28, 28), (3, 32, 32), (1, 40)])
-@pytest.mark.parametrize("name", ["mlp", "cnn"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "gru"])
 def test_models_give_class_scores_for_each_input_shape(name, shape):
     model = build_model(name, shape, num_classes=10)
     out = model(rg.randn(2, *shape))

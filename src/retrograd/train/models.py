@@ -12,7 +12,7 @@ import math
 from .. import nn
 from ..utils.checkpoint import checkpoint_sequential
 
-__all__ = ["MLP", "CNN", "build_model"]
+__all__ = ["MLP", "CNN", "GRUClassifier", "build_model"]
 
 
 class MLP(nn.Module):
@@ -81,13 +81,42 @@ class CNN(nn.Module):
         return _checkpointed(layers, x, self.checkpoint_segments)
 
 
+class GRUClassifier(nn.Module):
+    """A GRU reading the input as a sequence, then a linear head on its last hidden state.
+
+    Signals (C, L) are read as L steps of C features (MNIST-1D: 40 steps of 1), images
+    (C, H, W) row by row: H steps of C * W features.
+    """
+
+    def __init__(self, input_shape, num_classes, hidden=128, layers=1, checkpoint_segments=0):
+        super().__init__()
+        if len(input_shape) not in (2, 3):
+            raise ValueError(
+                f"GRUClassifier: input_shape must be (C, L) or (C, H, W), got {tuple(input_shape)}"
+            )
+        if checkpoint_segments:
+            raise ValueError("GRUClassifier: checkpoint_segments is not supported (the GRU "
+                             "over the sequence is one primitive)")
+        features = input_shape[0] * (input_shape[2] if len(input_shape) == 3 else 1)
+        self.gru = nn.GRU(features, hidden, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(hidden, num_classes)
+
+    def forward(self, x):
+        if x.ndim == 4:  # (N, C, H, W) -> (N, H, C * W)
+            x = x.permute(0, 2, 1, 3).reshape(x.shape[0], x.shape[2], -1)
+        else:  # (N, C, L) -> (N, L, C)
+            x = x.transpose(1, 2)
+        _, h_n = self.gru(x)
+        return self.head(h_n[-1])
+
+
 def _checkpointed(layers, x, segments):
     return checkpoint_sequential(layers, min(segments, len(layers)), x)
 
 
 def build_model(name, input_shape, num_classes, **options):
-    """`"mlp"` or `"cnn"` for inputs of `input_shape` (without the batch dimension)."""
-    models = {"mlp": MLP, "cnn": CNN}
+    """`"mlp"`, `"cnn"` or `"gru"` for inputs of `input_shape` (without the batch dimension)."""
+    models = {"mlp": MLP, "cnn": CNN, "gru": GRUClassifier}
     if name not in models:
         raise ValueError(f"build_model: unknown model {name!r}; choose from {sorted(models)}")
     return models[name](tuple(input_shape), num_classes, **options)
