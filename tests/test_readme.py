@@ -36,7 +36,10 @@ def test_the_main_job_is_the_installed_console_script():
 
 def test_ci_installs_what_the_tests_need():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert '-e ".[dev,datasets]"' in ci
+    installs = re.findall(r'pip install .*-e "\.\[([a-z,-]+)\]"', ci)
+    assert installs, ".ci/run must install the package itself with its extras"
+    extras = set(installs[0].split(","))
+    assert {"dev", "datasets"} <= extras, f".ci/run installs extras {sorted(extras)}"
 
 
 def test_ci_runs_the_readme_test_command_with_pinned_torch():
