@@ -60,7 +60,7 @@ def test_unnamed_leaves_retained_and_named_tensors():
     assert "loss" in labels  # the output tensor by its name
     # retain_grad alone is enough for the norm to show
     unnamed = draw_graph(out)
-    assert "grad norm" in unnamed.nodes[f"n{h.grad_fn.seq}"]["label"]
+    assert "grad norm" in unnamed.nodes["n1"]["label"]  # h = a * 3 is the first op
 
 
 def test_labels_are_escaped():
@@ -139,7 +139,7 @@ def test_truncation_keeps_the_nodes_nearest_the_output():
     g = draw_graph(y, max_nodes=10)
     assert len(g.nodes) == 10
     assert g.nodes["more"]["label"].startswith("... 43 more nodes")  # 50 muls + leaf + output
-    assert f"n{y.grad_fn.seq}" in g.nodes and "out0" in g.nodes
+    assert {"n50", "n43", "out0"} <= set(g.nodes) and "n42" not in g.nodes
 
 
 def test_a_deep_chain_is_walked_without_recursion():

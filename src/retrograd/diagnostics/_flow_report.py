@@ -186,10 +186,11 @@ def _analyse(layers, th, ratio, context):
             findings.append(Finding(
                 "vanishing", starved[0].name,
                 f"gradient norm {starved[0].grad_norm:.3g} at {_q(starved[0].name)} against "
-                f"{last:.3g} at the last layer {_q(measured[-1].name)} (ratio {ratio:.2g}); "
-                f"{len(starved)} of {len(measured)} layers get less than "
-                f"{th.vanishing_ratio:g} of it{_cause(layers, starved, context)}",
-                _vanishing_remedy(layers, starved, context), value=ratio,
+                f"{last:.3g} at the last layer {_q(measured[-1].name)} (ratio "
+                f"{starved[0].grad_norm / last:.2g}); {len(starved)} of {len(measured)} layers "
+                f"get less than {th.vanishing_ratio:g} of it{_cause(layers, starved, context)}",
+                _vanishing_remedy(layers, starved, context),
+                value=min(x.grad_norm for x in starved) / last,
                 layers=tuple(x.name for x in starved),
             ))
     findings += _exploding(measured, th, ratio, context)

@@ -192,7 +192,8 @@ class _ProvenanceMode(AnomalyMode):
 class detect_nonfinite:  # noqa: N801 - a context manager, like detect_anomaly
     """Inside the block, raise `NonfiniteError` (an `AnomalyError` with a `.report`) at the
     first op that creates NaN/Inf in forward, or at the first non-finite gradient in backward.
-    With `model`, reports name the module that ran the op."""
+    With `model`, reports name the module that ran the op. NumPy's floating-point warnings are
+    silenced inside (the report says more)."""
 
     def __init__(self, model=None, allow=(), allow_nan=False):
         self.model = model
@@ -205,9 +206,13 @@ class detect_nonfinite:  # noqa: N801 - a context manager, like detect_anomaly
         self.mode = _ProvenanceMode(paths, self._allow, self._allow_nan)
         graph._node_observers.append(self.mode.observe)
         self._previous = graph.set_anomaly(self.mode)
+        # NumPy's "invalid value" warnings would only repeat, less precisely, what the report says
+        self._errstate = np.errstate(all="ignore")
+        self._errstate.__enter__()
         return self
 
     def __exit__(self, *exc_info):
+        self._errstate.__exit__(*exc_info)
         graph.set_anomaly(self._previous)
         graph._node_observers.remove(self.mode.observe)
         if self.mode.paths is not None:
@@ -251,7 +256,7 @@ def find_nonfinite(model, loss_fn=None, batch=None, *, allow=(), allow_nan=False
                              [t.data for _, t in bad])
     params = [p for p in model.parameters() if p.requires_grad]
     try:
-        with detect_nonfinite(model, allow=allow, allow_nan=allow_nan), np.errstate(all="ignore"):
+        with detect_nonfinite(model, allow=allow, allow_nan=allow_nan):
             out = model(*inputs)
             loss = out if loss_fn is None else (
                 loss_fn(out) if target is None else loss_fn(out, target))

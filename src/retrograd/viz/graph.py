@@ -14,6 +14,7 @@ that called `retain_grad()`, or are named in `tensors=`) show their gradient nor
 need no gradient (constants, data) are not part of the graph and are not drawn.
 """
 
+import operator
 import os
 import shutil
 import subprocess
@@ -25,6 +26,8 @@ from ..autograd.graph import Node
 from ..autograd.tensor import Tensor
 
 __all__ = ["Digraph", "draw_graph"]
+
+_by_seq = operator.attrgetter("seq")
 
 _PARAM_COLOR = "lightblue"
 _LEAF_COLOR = "lightgrey"
@@ -161,6 +164,9 @@ def _items(outputs, nodes, leaves, names):
     for t in names["tensors"].values():
         if t._node is not None:
             retained[t._node] = t
+    # ids count nodes in creation order within this graph (n1 is the first op), so the text
+    # does not depend on how many graphs the process made before
+    keys = {node: f"n{i + 1}" for i, node in enumerate(sorted(nodes, key=_by_seq))}
     for node in nodes:
         t = retained.get(node)
         if t is None:
@@ -173,9 +179,8 @@ def _items(outputs, nodes, leaves, names):
             lines.insert(0, name)
         if t is not None and t.grad is not None:
             lines.append(f"grad norm {_norm(t.grad)}")
-        items[f"n{node.seq}"] = {"label": lines, "kind": "op", "module": node.module_path,
-                                 "order": node.seq, "op": node.op.name,
-                                 "shape": _shape(node.shape)}
+        items[keys[node]] = {"label": lines, "kind": "op", "module": node.module_path,
+                             "order": node.seq, "op": node.op.name, "shape": _shape(node.shape)}
     order = min((node.seq for node in nodes), default=0)
     for i, t in enumerate(leaves):
         name = names["by_id"].get(id(t))
@@ -186,7 +191,6 @@ def _items(outputs, nodes, leaves, names):
         module = name.rpartition(".")[0] if is_param else None
         items[f"t{i}"] = {"label": lines, "kind": "param" if is_param else "leaf",
                           "module": module, "order": order - 1 - i, "tensor": id(t)}
-    keys = {node: f"n{node.seq}" for node in nodes}
     keys.update({id(t): f"t{i}" for i, t in enumerate(leaves)})
     edges = []
     for node in nodes:
