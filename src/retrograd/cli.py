@@ -26,6 +26,7 @@ from .ops.random import Generator, manual_seed
 from .serialization import load
 from .train import EarlyStopping, MetricsLogger, ModelCheckpoint, Trainer
 from .train.models import build_model
+from .utils.allocator import keep_freed_memory
 from .utils.data import DataLoader, random_split
 
 __all__ = ["main", "build_parser"]
@@ -171,6 +172,9 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    # NOTE: a process-wide malloc setting: fine for the command line, which owns its process;
+    # it saves the page faults of re-allocating every step's large arrays (utils/allocator.py).
+    keep_freed_memory()
     if args.command == "train-lm":
         return lm_cli.run(args)
     if args.command == "report":
