@@ -33,6 +33,7 @@ LAYERS = {
     "retrograd.monitor": "diagnostics",
     "retrograd.viz": "diagnostics",
     "retrograd.distributed": "distributed",
+    "retrograd.nn.parallel": "distributed",  # DistributedDataParallel needs the collectives
     "retrograd.train": "train",
     "retrograd.cli": "train",
     "retrograd.lm": "train",  # the train-lm job: char-level data, models, training, sampling
@@ -43,7 +44,9 @@ ALLOWED = {
     "autograd": {"autograd"},
     "ops": {"ops", "autograd"},
     "func": {"func", "ops", "autograd"},
-    "nn": {"nn", "ops", "autograd"},
+    # nn re-exports nn.parallel (PyTorch's place for DistributedDataParallel), which sits in
+    # the distributed layer; nothing else in nn may import it
+    "nn": {"nn", "ops", "autograd", "retrograd.nn.parallel"},
     "optim": {"optim", "autograd", "retrograd.nn.parameter", "retrograd.nn.Parameter"},
     "data": {
         "data",
@@ -51,12 +54,14 @@ ALLOWED = {
         "retrograd.autograd.Tensor",
         "retrograd.autograd.dtypes",
         "retrograd.ops.random",  # seeded shuffling draws from rg.Generator streams
+        # DistributedSampler's default rank and world size (asked only when not given)
+        "retrograd.distributed.process_group",
     },
     "serialization": {"serialization", "autograd"},
     "diagnostics": {"diagnostics", "autograd", "ops", "func", "nn"},
     "checkpoint": {"checkpoint", "autograd", "ops", "func", "nn", "diagnostics"},
     "amp": {"amp", "autograd", "ops", "nn", "optim"},
-    "distributed": {"distributed", "autograd", "nn", "optim"},
+    "distributed": {"distributed", "autograd", "ops", "nn", "optim"},
     "train": {"train", "top", "autograd", "ops", "func", "nn", "optim", "data", "serialization",
               "diagnostics", "distributed", "checkpoint", "amp"},
     "top": set(LAYERS.values()),

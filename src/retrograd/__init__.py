@@ -52,8 +52,10 @@ from .autograd.typeinfo import Size, device, finfo, iinfo
 from .ops import *  # noqa: F403
 from .serialization import load, save
 from .utils import checkpoint as _checkpoint
-from . import train  # noqa: E402, I001  (after the rest: it builds on all of it)
 
 del _checkpoint  # imported for rg.utils.checkpoint (the data-layer utils package can't)
+
+# After the rest: they build on all of it (distributed imports no MPI until it is used).
+from . import distributed, train  # noqa: E402
 
 __version__ = "0.1.0"

@@ -71,7 +71,33 @@ def grad(
 
 
 def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True):
-    """The walk. `roots` are graph keys (Node or leaf Tensor) paired with their gradients.
+    """The walk, then the callbacks queued during it (`queue_callback`), in order."""
+    callbacks = []
+    _CALLBACKS.append(callbacks)
+    try:
+        found = _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate)
+        i = 0
+        while i < len(callbacks):  # a callback may queue another
+            callbacks[i]()
+            i += 1
+    finally:
+        _CALLBACKS.pop()
+    return found
+
+
+def queue_callback(callback):
+    """Call `callback()` once the running backward pass has finished (PyTorch's
+    `Variable._execution_engine.queue_callback`): the hook point after the last leaf."""
+    if not _CALLBACKS:
+        raise RuntimeError("queue_callback: no backward pass is running")
+    _CALLBACKS[-1].append(callback)
+
+
+_CALLBACKS = []  # one list per running walk (a hook may start a nested one)
+
+
+def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
+    """`roots` are graph keys (Node or leaf Tensor) paired with their gradients.
 
     With `accumulate`, leaf gradients go into `.grad` (only for `targets` when given) and into
     retained non-leaf tensors; otherwise the gradients of `targets` are returned by key.
@@ -85,6 +111,9 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
 
     nodes = _reachable_nodes(roots)
     nodes.sort(key=_by_seq, reverse=True)
+    finish = None
+    if Tensor._post_hooks_used and accumulate and targets is None:
+        finish = _finish_plan(nodes)
     anomaly = graph.get_anomaly()
     previous_mode = graph.set_grad_enabled_flag(create_graph)
     try:
@@ -104,6 +133,11 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
                 node.out_data = None
                 if node.op.has_aux:
                     node.aux = None
+            if finish is not None and node in finish:
+                for leaf in finish[node]:
+                    g = table.pop(leaf, None)
+                    if g is not None:
+                        _finish_leaf_early(leaf, g, create_graph)
     finally:
         graph.set_grad_enabled_flag(previous_mode)
 
@@ -120,7 +154,37 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
                 continue
         if accumulate:
             _accumulate_leaf(leaf, g, create_graph)
+            if leaf._post_hooks:
+                _run_post_hooks(leaf)
     return found
+
+
+def _finish_plan(nodes):
+    """{node: [leaves]}: the leaves with post-accumulate hooks whose gradient is complete once
+    that node has run (the last, in walk order, of the nodes feeding them), so their hooks fire
+    while the walk goes on (data parallelism starts reducing those gradients early)."""
+    last = {}
+    for node in nodes:  # walk order: the last writer wins
+        for edge in node.edges:
+            if edge is not None and type(edge) is not Node and edge._post_hooks:
+                last[edge] = node
+    plan = {}
+    for leaf, node in last.items():
+        plan.setdefault(node, []).append(leaf)
+    return plan
+
+
+def _finish_leaf_early(leaf, g, create_graph):
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g, create_graph)
+    _accumulate_leaf(leaf, g, create_graph)
+    _run_post_hooks(leaf)
+
+
+def _run_post_hooks(leaf):
+    """Post-accumulate hooks see the leaf itself, its `.grad` complete for this pass."""
+    for hook in list(leaf._post_hooks):
+        hook(leaf)
 
 
 def _propagate(node, g, table, ns, create_graph, anomaly):
@@ -290,7 +354,7 @@ def _exclusively_ours(g):
     )
 
 
-_REFS_WHEN_EXCLUSIVE = 4  # run()'s `g`, _accumulate_leaf's `g`, our argument, getrefcount's
+_REFS_WHEN_EXCLUSIVE = 4  # _walk()'s `g`, _accumulate_leaf's `g`, our argument, getrefcount's
 
 
 def _store_nonleaf_grad(t, g):

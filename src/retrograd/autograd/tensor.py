@@ -33,6 +33,8 @@ class Tensor:
     grad = None
     _base = None  # the tensor whose memory this view shares
     _hooks = None  # gradient hooks of a leaf
+    _post_hooks = None  # post-accumulate-grad hooks of a leaf
+    _post_hooks_used = False  # class-wide: set once any is registered (the engine then plans)
     _retains_grad = False
     _tangent = None  # forward-mode tangent (an ndarray) while a dual level is active
 
@@ -247,6 +249,27 @@ class Tensor:
             hooks = self._node_hooks()
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(tensor)` on this leaf after backward has accumulated its gradient into
+        `.grad`; the engine calls it as soon as no node left in the walk can add to it. Returns
+        a handle whose `remove()` unregisters the hook."""
+        from .hooks import RemovableHandle  # noqa: PLC0415
+
+        if self._node is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                "registered on non-leaf tensors"
+            )
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: the tensor does not require grad"
+            )
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        Tensor._post_hooks_used = True
+        return RemovableHandle(self._post_hooks, hook)
 
     def _node_hooks(self):
         node = self._node

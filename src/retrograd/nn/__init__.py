@@ -1,9 +1,10 @@
 """Neural-network building blocks: Module, Parameter, layers, losses, initialisers.
 
 Each submodule holds one category and lists its public names in `__all__`; this package
-re-exports them (`rg.nn.Linear`, `rg.nn.functional`, `rg.nn.init`, `rg.nn.utils`)."""
+re-exports them (`rg.nn.Linear`, `rg.nn.functional`, `rg.nn.init`, `rg.nn.utils`,
+`rg.nn.parallel`)."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .container import *  # noqa: F403

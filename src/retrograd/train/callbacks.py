@@ -13,7 +13,9 @@ dict of logs:
 
 Callbacks run in the order given, except that each class has an `order` (default 0; the
 progress bar -20, the epoch printer -10, checkpoints +10): lower runs first, so checkpoints
-save the state every other callback has already updated. A callback whose state matters for
+save the state every other callback has already updated. In a data-parallel job, callbacks
+with `rank_zero_only = True` (printing, logging, checkpoints) run on rank 0 only; the others
+run on every rank and see metrics averaged over all ranks. A callback whose state matters for
 resuming returns it from `state_dict()` and takes it back in `load_state_dict()`; it is
 saved in the training checkpoint under its class name.
 """
@@ -29,6 +31,7 @@ __all__ = ["Callback", "LambdaCallback", "EarlyStopping", "MetricsLogger", "Term
 
 class Callback:
     order = 0
+    rank_zero_only = False  # True: in a data-parallel job only rank 0 calls its hooks
 
     def on_train_begin(self, trainer, logs):
         pass
@@ -151,6 +154,8 @@ class MetricsLogger(Callback):
     A fresh run starts the file anew; a resumed run keeps the lines of the epochs it resumes
     from and drops later ones (left by a run that went on after its last checkpoint).
     """
+
+    rank_zero_only = True
 
     def __init__(self, path):
         self.path = os.fspath(path)

@@ -40,6 +40,7 @@ class ModelCheckpoint(Callback):
     """
 
     order = 10
+    rank_zero_only = True
 
     def __init__(self, dirpath, monitor=None, mode="auto", save_last=True, save_best=True,
                  every_n_epochs=1, last_name="last.safetensors", best_name="best.safetensors",

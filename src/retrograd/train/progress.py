@@ -20,6 +20,7 @@ class ProgressBar(Callback):
     """
 
     order = -20
+    rank_zero_only = True
 
     def __init__(self, enabled=None, **tqdm_options):
         self.enabled = enabled
@@ -81,6 +82,7 @@ class EpochPrinter(Callback):
     """Print one line per epoch: train and validation loss and metrics, rate, time."""
 
     order = -10
+    rank_zero_only = True
 
     def on_epoch_end(self, trainer, logs):
         trainer.log(format_record(logs, trainer.epochs))

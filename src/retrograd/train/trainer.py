@@ -5,6 +5,12 @@ One epoch: the model in train mode; for each batch `(inputs..., target)` the for
 (after optional gradient clipping), then the per-step scheduler; then validation in eval mode
 under `no_grad`; then the per-epoch scheduler; then the epoch's record goes into the History
 and to the callbacks (printing, logging, early stopping, checkpoints).
+
+In a data-parallel job (the model wrapped in DistributedDataParallel) every rank runs the
+loop on its own batches: the epoch's metrics are averaged over all ranks' samples, a stop
+requested on any rank stops every rank, the DistributedSampler's epoch is set each epoch, and
+printing, logging and checkpoint files happen on rank 0 only (callbacks with
+`rank_zero_only = True`). `fit` and `evaluate` are then collective: call them on every rank.
 """
 
 import contextlib
@@ -13,9 +19,13 @@ import sys
 import time
 import warnings
 
+import numpy as np
+
+from .. import distributed
 from ..amp import autocast
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..nn.parallel import DistributedDataParallel
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..serialization import load, save
@@ -97,6 +107,7 @@ class Trainer:
         self.train_loader = None
         self.val_loader = None
         self._loader_rng = None  # the loaders' generator states from a checkpoint, for fit
+        self.rank, self.world_size = _world(model)
 
     # ------------------------------------------------------------------ the loop
     def fit(self, train_loader, val_loader=None, epochs=1, *, resume=None):
@@ -106,6 +117,7 @@ class Trainer:
         training state, so that training continues exactly where that checkpoint was taken:
         `fit(..., epochs=4, resume="run/last.safetensors")` after 2 epochs runs epochs 3 and 4.
         """
+        self.rank, self.world_size = _world(self.model)
         if resume is not None:
             self.load_checkpoint(resume)
         self.train_loader, self.val_loader, self.epochs = train_loader, val_loader, int(epochs)
@@ -116,7 +128,7 @@ class Trainer:
             self.log(f"already trained {start} epochs of {self.epochs}; nothing to do")
         self._call("on_train_begin", {"epochs": self.epochs, "start_epoch": start})
         try:
-            while self.epoch < self.epochs and not self.stop_training:
+            while self.epoch < self.epochs and not self._should_stop():
                 self._run_epoch()
         except BaseException:
             for cb in self.callbacks:  # leave the terminal clean
@@ -131,8 +143,11 @@ class Trainer:
         number = self.epoch + 1
         lr = float(self.optimizer.param_groups[0]["lr"])
         started = time.perf_counter()
+        sampler = getattr(self.train_loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):  # DistributedSampler: this epoch's permutation
+            sampler.set_epoch(self.epoch)
         self._call("on_epoch_begin", {"epoch": number, "batches": _length(self.train_loader)})
-        record = {"epoch": number, **self._train_epoch().means("train_")}
+        record = {"epoch": number, **self._reduced(self._train_epoch()).means("train_")}
         if self.val_loader is not None:
             record.update({f"val_{k}": v for k, v in self.evaluate(self.val_loader).items()})
         record["lr"] = lr
@@ -158,11 +173,13 @@ class Trainer:
             self.batch = index
             self._call("on_batch_begin", {"batch": index})
             inputs, target = _split(batch)
-            with self._precision():
+            # data parallel: gradients of batches that are not stepped on need no averaging yet
+            local = pending + 1 < k and not last and hasattr(self.model, "no_sync")
+            with self._precision(), (self.model.no_sync() if local else contextlib.nullcontext()):
                 output = self.model(*inputs)
                 loss = _check_loss(self.loss_fn(output, target))
-            scaled = loss * (1.0 / k) if k > 1 else loss
-            (scaled if self.grad_scaler is None else self.grad_scaler.scale(scaled)).backward()
+                scaled = loss * (1.0 / k) if k > 1 else loss
+                (scaled if self.grad_scaler is None else self.grad_scaler.scale(scaled)).backward()
             pending += 1
             stepped = pending == k or last
             grad_norm = None
@@ -174,7 +191,7 @@ class Trainer:
             totals.add(loss_value, output.detach(), target, size)
             self._call("on_batch_end", {"batch": index, "size": size, "loss": loss_value,
                                         "stepped": stepped, "grad_norm": grad_norm})
-            if self.stop_training:
+            if self._should_stop():
                 break
         if pending:  # a callback stopped training inside a group: don't waste its gradients
             self._optimizer_step(k / pending)
@@ -218,17 +235,42 @@ class Trainer:
                     totals.add(loss.item(), output, target, batch_size(target))
         finally:
             self.model.train(was_training)
-        return totals.means("")
+        return self._reduced(totals).means("")
+
+    def _reduced(self, totals):
+        """The epoch's totals summed over all ranks (a data-parallel job), so the means are over
+        every rank's samples."""
+        if self.world_size == 1:
+            return totals
+        names = sorted(totals.sums)
+        values = np.array([totals.samples, totals.loss, *(totals.sums[n] for n in names)],
+                          dtype=np.float64)
+        distributed.all_reduce(values)
+        totals.samples, totals.loss = int(values[0]), float(values[1])
+        totals.sums = {n: float(v) for n, v in zip(names, values[2:])}
+        return totals
+
+    def _should_stop(self):
+        """`stop_training`, agreed by all ranks: one rank that stops alone would leave the
+        others waiting in their next collective."""
+        if self.world_size == 1:
+            return self.stop_training
+        flag = np.array([1.0 if self.stop_training else 0.0])
+        distributed.all_reduce(flag, op=distributed.ReduceOp.MAX)
+        self.stop_training = bool(flag[0])
+        return self.stop_training
 
     def _precision(self):
         return contextlib.nullcontext() if self.autocast is None else autocast(dtype=self.autocast)
 
     def log(self, message):
-        if self.verbose:
+        if self.verbose and self.rank == 0:
             print(message, file=sys.stdout, flush=True)
 
     def _call(self, hook, logs):
         for cb in self.callbacks:
+            if self.rank and getattr(cb, "rank_zero_only", False):
+                continue
             fn = getattr(cb, hook, None)
             if fn is not None:
                 fn(self, logs)
@@ -240,7 +282,7 @@ class Trainer:
             "format": FORMAT,
             "epoch": self.epoch,
             "global_step": self.global_step,
-            "model": self.model.state_dict(),
+            "model": _unwrap(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": capture_rng(self.train_loader),
@@ -255,8 +297,10 @@ class Trainer:
         return state
 
     def save_checkpoint(self, path, extra=None):
-        """Write the training state to `path` (atomically) with rg.save."""
-        save(self.state_dict(extra), path)
+        """Write the training state to `path` (atomically) with rg.save; in a data-parallel
+        job only rank 0 writes (the replicas are identical)."""
+        if self.rank == 0:
+            save(self.state_dict(extra), path)
 
     def load_checkpoint(self, checkpoint):
         """Restore the training state from a path or a loaded checkpoint dict.
@@ -282,7 +326,7 @@ class Trainer:
         if (state["scheduler"] is None) != (self.scheduler is None):
             saved = "with" if state["scheduler"] is not None else "without"
             raise ValueError(f"the checkpoint was saved {saved} a scheduler, unlike this trainer")
-        self.model.load_state_dict(state["model"])
+        _unwrap(self.model).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None:
             self.scheduler.load_state_dict(state["scheduler"])
@@ -323,6 +367,20 @@ class Trainer:
             return
         for generator, state in zip(generators, states):
             generator.set_state(state)
+
+
+def _world(model):
+    """(rank, world size) when `model` is data parallel (DistributedDataParallel); else (0, 1),
+    also inside an MPI job (each rank then trains a model of its own)."""
+    if not isinstance(model, DistributedDataParallel) or not distributed.is_initialized():
+        return 0, 1
+    return distributed.get_rank(), distributed.get_world_size()
+
+
+def _unwrap(model):
+    """The model whose state dict checkpoints hold: DistributedDataParallel's `.module`, so a
+    checkpoint of a data-parallel run loads into a one-process run and back."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
 
 
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=1, *, resume=None,
