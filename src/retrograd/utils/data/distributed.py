@@ -28,16 +28,20 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            from ...distributed import process_group  # noqa: PLC0415 - only when asked
+            from ...distributed.process_group import (  # noqa: PLC0415 - only when asked
+                get_rank,
+                get_world_size,
+                is_initialized,
+            )
 
-            if not process_group.is_initialized():
+            if not is_initialized():
                 raise RuntimeError(
                     "DistributedSampler: num_replicas and rank default to the process group's, "
                     "and none is initialized; call rg.distributed.init_process_group() or pass "
                     "num_replicas= and rank="
                 )
-            num_replicas = process_group.get_world_size() if num_replicas is None else num_replicas
-            rank = process_group.get_rank() if rank is None else rank
+            num_replicas = get_world_size() if num_replicas is None else num_replicas
+            rank = get_rank() if rank is None else rank
         if not isinstance(num_replicas, int) or num_replicas < 1:
             raise ValueError(f"DistributedSampler: num_replicas must be a positive int, got "
                              f"{num_replicas!r}")
