@@ -28,7 +28,7 @@ def make_model(dead=False):
     return model
 
 
-TRAINER_OPTIONS = ("accumulation_steps", "grad_clip")
+TRAINER_OPTIONS = ("accumulation_steps", "grad_clip", "autocast", "grad_scaler")
 
 
 def train(run_dir, epochs=2, every=3, dead=False, monitor=True, seed=0, extra_callbacks=(),

@@ -150,6 +150,18 @@ def test_the_gradients_are_those_the_optimizer_used_with_accumulation(tmp_path):
     assert run.histograms["weight"] == {}
 
 
+def test_gradients_are_unscaled_under_a_grad_scaler(tmp_path):
+    scaler = rg.amp.GradScaler(init_scale=1024.0)
+    train(tmp_path, epochs=1, every=2, grad_clip=1e9, autocast=rg.float16, grad_scaler=scaler,
+          histograms=False)
+    steps = read_run(tmp_path).steps
+    finite = [s for s in steps if np.isfinite(s["grad_norm_total"])]
+    assert len(finite) >= len(steps) - 1
+    for s in finite:  # the clipping norm is of the unscaled gradients
+        layers = np.sqrt(sum(v["grad_norm"] ** 2 for v in s["layers"].values()))
+        assert layers == pytest.approx(s["grad_norm_total"], rel=1e-3)
+
+
 def test_findings_of_a_broken_network_are_logged(dead_run):
     run = read_run(dead_run)
     flow = run.last_flow()
