@@ -41,7 +41,8 @@ class Monitor:
     gradient-flow findings and histograms of weights, gradients and activations to `run_dir`
     at step 1 and every `every` optimizer steps.
 
-    - `histograms`: histograms of every parameter's weights and gradients (`bins` bins each).
+    - `histograms`: histograms of every parameter's weights and gradients (`bins` bins each);
+      False logs none at all (activations neither), only the scalars and findings.
     - `activations`: histograms of the outputs of the model's leaf modules (a strided sample of
       at most `max_samples` values per module and step); True, False, or module names.
     - `tensorboard`: also write TensorBoard event files to `run_dir/tensorboard` (needs
