@@ -4,6 +4,7 @@
     retrograd train --model mlp --epochs 5
     retrograd train --dataset mnist --data-dir ~/data/mnist --out runs/mnist
     retrograd train --resume runs/mnist               # continue from runs/mnist/last.safetensors
+    mpiexec -n 2 retrograd train --distributed        # data parallel over 2 MPI ranks
 
 A run writes a directory with `config.json` (every setting), `metrics.jsonl` (one line per
 epoch), `last.safetensors` and `best.safetensors` (full training checkpoints; `--resume`
@@ -17,7 +18,7 @@ import os
 import sys
 import time
 
-from . import __version__, amp, datasets, nn, optim
+from . import __version__, amp, datasets, distributed, nn, optim
 from .autograd import dtypes
 from .lm import cli as lm_cli
 from .monitor import Monitor
@@ -27,7 +28,7 @@ from .serialization import load
 from .train import EarlyStopping, MetricsLogger, ModelCheckpoint, Trainer
 from .train.models import build_model
 from .utils.allocator import keep_freed_memory
-from .utils.data import DataLoader, random_split
+from .utils.data import DataLoader, DistributedSampler, random_split
 
 __all__ = ["main", "build_parser"]
 
@@ -153,6 +154,11 @@ def build_parser():
         "that wait on each other can make a run 5-10x slower on a busy machine)")
     add("--no-progress", action="store_true", help="no progress bar (it is only shown on a "
         "terminal anyway); the per-epoch lines are still printed")
+    add("--distributed", action="store_true", help="data parallel over the ranks of an MPI "
+        "job (run as: mpiexec -n N retrograd train --distributed ...; needs pip install "
+        "'retrograd[distributed]'): each rank trains on its share of the training set with "
+        "batches of --batch-size, so one step sees N x --batch-size samples; rank 0 prints "
+        "and writes the run directory")
     add("--monitor-every", type=_positive_int, metavar="N", help="log per-layer gradient "
         "norms, update ratios, gradient-flow findings and histograms of weights, gradients and "
         "activations every N steps into the run directory, for `retrograd report` "
@@ -183,6 +189,8 @@ def main(argv=None):
         with _blas_threads(args.threads):
             return train_command(args)
     except UsageError as err:
+        if getattr(args, "distributed", False) and distributed.is_initialized():
+            distributed.abort(f"retrograd train: error: {err}", code=2)  # all ranks stop
         print(f"retrograd train: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -192,6 +200,7 @@ def main(argv=None):
 
 def train_command(args):
     started = time.perf_counter()
+    rank, world_size = _start_distributed(args.distributed)
     checkpoint = None
     if args.resume:
         checkpoint, config = _resume_config(args)
@@ -205,38 +214,49 @@ def train_command(args):
     train_part, val_part = _split(train_set, config)
 
     loader_rng = Generator(seed=config["seed"] + 1)
-    train_loader = DataLoader(train_part, batch_size=config["batch_size"], shuffle=True,
-                              generator=loader_rng)
+    if world_size > 1:  # each rank its own share, batches of batch_size per rank
+        sampler = DistributedSampler(train_part, seed=config["seed"] + 1)
+        train_loader = DataLoader(train_part, batch_size=config["batch_size"], sampler=sampler)
+    else:
+        train_loader = DataLoader(train_part, batch_size=config["batch_size"], shuffle=True,
+                                  generator=loader_rng)
     val_loader = DataLoader(val_part, batch_size=512) if val_part is not None else None
     test_loader = DataLoader(test_set, batch_size=512)
 
     widths = WIDTHS[config["dataset"]][config["model"]]
     model = build_model(config["model"], input_shape, num_classes, **widths,
                         checkpoint_segments=config["checkpoint_segments"])
+    if args.distributed:
+        model = nn.parallel.DistributedDataParallel(model)  # rank 0's initial weights
     precision, scaler = _mixed_precision(config["amp"])
     optimizer = _optimizer(model, config)
     scheduler, interval = _scheduler(optimizer, config, len(train_loader))
 
     run_dir = _run_dir(args, config)
-    os.makedirs(run_dir, exist_ok=True)
+    if rank == 0:
+        os.makedirs(run_dir, exist_ok=True)
     n_params = sum(p.numel() for p in model.parameters())
     details = {"input_shape": list(input_shape), "num_classes": num_classes,
                "parameters": n_params, "train_samples": len(train_part),
                "val_samples": len(val_part) if val_part is not None else 0,
-               "test_samples": len(test_set), "retrograd": __version__}
-    _write_json(os.path.join(run_dir, "config.json"), {**config, **details})
+               "test_samples": len(test_set), "retrograd": __version__,
+               "world_size": world_size}
+    if rank == 0:
+        _write_json(os.path.join(run_dir, "config.json"), {**config, **details})
 
     shape = "x".join(map(str, input_shape))
-    print(f"retrograd train: {config['model']} ({n_params:,} parameters) on {config['dataset']} "
-          f"({len(train_part)} train / {details['val_samples']} val / {len(test_set)} test, "
-          f"input {shape}, {num_classes} classes); run directory {run_dir}", flush=True)
+    ranks = f" on {world_size} ranks" if args.distributed else ""
+    _print(rank, f"retrograd train: {config['model']} ({n_params:,} parameters) on "
+           f"{config['dataset']} ({len(train_part)} train / {details['val_samples']} val / "
+           f"{len(test_set)} test, input {shape}, {num_classes} classes){ranks}; run directory "
+           f"{run_dir}")
 
     callbacks = [MetricsLogger(os.path.join(run_dir, "metrics.jsonl")),
                  ModelCheckpoint(run_dir, extra={"config": config})]
     if config["patience"]:
         callbacks.append(EarlyStopping(monitor="val_loss" if val_loader else "train_loss",
                                        patience=config["patience"], restore_best_weights=True))
-    if args.monitor_every or args.tensorboard:
+    if (args.monitor_every or args.tensorboard) and rank == 0:
         callbacks.append(Monitor(run_dir, every=args.monitor_every or 50,
                                  tensorboard=args.tensorboard))
     trainer = Trainer(model, nn.functional.cross_entropy, optimizer, scheduler=scheduler,
@@ -250,12 +270,32 @@ def train_command(args):
     results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
                "epochs": trainer.epoch, "best_epoch": _best_epoch(history),
                "wall_time_s": elapsed}
-    _write_json(os.path.join(run_dir, "results.json"), results)
+    if rank == 0:
+        _write_json(os.path.join(run_dir, "results.json"), results)
     epochs = f"{trainer.epoch} epoch{'' if trainer.epoch == 1 else 's'}"
-    print(f"test accuracy {100 * test['accuracy']:.2f}%  (loss {test['loss']:.4f}, "
-          f"{len(test_set)} samples)  after {epochs}, {elapsed:.1f}s; saved in {run_dir}",
-          flush=True)
+    _print(rank, f"test accuracy {100 * test['accuracy']:.2f}%  (loss {test['loss']:.4f}, "
+           f"{len(test_set)} samples)  after {epochs}, {elapsed:.1f}s; saved in {run_dir}")
+    if args.distributed:
+        distributed.destroy_process_group()
     return 0
+
+
+def _start_distributed(enabled):
+    """(rank, world size): join the MPI job's process group with --distributed, else (0, 1)."""
+    if not enabled:
+        return 0, 1
+    if not distributed.is_available():
+        raise UsageError("--distributed needs mpi4py and an MPI library: pip install "
+                         "'retrograd[distributed]', then run mpiexec -n N retrograd train "
+                         "--distributed ...")
+    if not distributed.is_initialized():
+        distributed.init_process_group("mpi")
+    return distributed.get_rank(), distributed.get_world_size()
+
+
+def _print(rank, message):
+    if rank == 0:  # the ranks of a data-parallel run would print the same lines
+        print(message, flush=True)
 
 
 # ---------------------------------------------------------------------------- pieces
