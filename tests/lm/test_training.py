@@ -48,3 +48,11 @@ def test_load_model_rejects_other_checkpoints(tmp_path):
     rg.save({"weights": rg.zeros(2)}, tmp_path / "x.safetensors")
     with pytest.raises(ValueError, match="not a retrograd language-model checkpoint"):
         load_model(str(tmp_path / "x.safetensors"))
+
+
+def test_tiny_lstm_run_beats_the_unigram_baseline(text_file):
+    config = {"model": "lstm", "text": str(text_file), "block_size": 32, "batch_size": 16,
+              "d_model": 48, "epochs": 2, "lr": 1e-2}
+    model, _, history, baseline = train_lm(config, progress=False, verbose=False)
+    assert isinstance(model.lstm, rg.nn.LSTM)
+    assert bits(history.records[-1]["val_loss"]) < baseline - 1.0
