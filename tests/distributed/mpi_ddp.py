@@ -228,6 +228,31 @@ def check_no_sync_is_local():
     ddp.reducer.remove_hooks()
 
 
+def check_gradient_layouts():
+    """A Linear weight's gradient comes out of backward in Fortran order and goes through its
+    bucket that way; when the ranks lay one out differently, the bucket is reduced again."""
+    local = [mlp(0) for _ in range(WORLD)]
+    for r, m in enumerate(local):
+        F.mse_loss(m(rg.tensor(X[0, r * B:(r + 1) * B])), rg.tensor(Y[0, r * B:(r + 1) * B])
+                   ).backward()
+    assert local[0][0].weight.grad.data.flags.f_contiguous  # the premise of the fast path
+    want = {n: (p.grad.data + q.grad.data) / 2
+            for (n, p), q in zip(local[0].named_parameters(), local[1].parameters())}
+    for mixed in (False, True):
+        model = mlp(0)
+        ddp = DDP(model)
+        if mixed and RANK == 1:  # rank 1 hands its weight gradients over in C order
+            for p in model.parameters():
+                p.register_hook(lambda g: rg.tensor(np.ascontiguousarray(g.data)))
+        for _ in range(2):  # the second pass writes into the existing .grad arrays
+            model.zero_grad(set_to_none=False)
+            x = rg.tensor(X[0, RANK * B:(RANK + 1) * B])
+            F.mse_loss(ddp(x), rg.tensor(Y[0, RANK * B:(RANK + 1) * B])).backward()
+            got = {n: p.grad.data for n, p in model.named_parameters()}
+            assert_same(got, want, f"gradient layouts (mixed={mixed})", tol=1e-14)
+        ddp.reducer.remove_hooks()
+
+
 def check_unused_parameters():
     class Branches(nn.Module):
         def __init__(self):
@@ -427,7 +452,7 @@ def check_fit():
 
 
 CHECKS = [check_collectives, check_equivalence, check_bucket_layout_and_overlap,
-          check_no_sync_is_local,
+          check_no_sync_is_local, check_gradient_layouts,
           check_unused_parameters, check_debug_names_differing_parameters,
           check_structure_mismatch, check_state_dict_and_wrapping, check_batchnorm_buffers,
           check_distributed_sampler, check_fit]

@@ -8,6 +8,7 @@ import pytest
 from . import launcher
 
 CHECKS = ["collectives", "equivalence", "bucket_layout_and_overlap", "no_sync_is_local",
+          "gradient_layouts",
           "unused_parameters", "debug_names_differing_parameters", "structure_mismatch",
           "state_dict_and_wrapping", "batchnorm_buffers", "distributed_sampler", "fit"]
 
