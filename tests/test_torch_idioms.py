@@ -390,6 +390,26 @@ def _idioms():
          "X,Y", True),
         ("diagflat_triu_indices", lambda L, v: L.diagflat(v[:3])[L.triu_indices(3, 3)[0]], "V",
          True),
+        # ------------------------------------------------------------ layout, NumPy names
+        ("is_contiguous_stride", lambda L, x: L.tensor([x.t().is_contiguous(), *x.stride()]),
+         "X", False),
+        ("nbytes_itemsize", lambda L, x: L.tensor([x.nbytes, x.itemsize]), "X", False),
+        ("sum_axis_keepdims", lambda L, x: x.sum(axis=0, keepdims=True), "X", True),
+        ("nansum_nanmean", lambda L, x: L.nansum(x / (x > 0)) + x.nanmean(), "X", False),
+        ("aminmax", lambda L, x: L.aminmax(x, dim=1).max, "X", False),
+        ("nan_to_num", lambda L, x: L.nan_to_num(x / 0, posinf=1.0), "X", False),
+        ("addcmul_addcdiv", lambda L, x, y: L.addcmul(x, x, y, value=0.5)
+         + L.addcdiv(x, x, y.abs() + 1), "X,Y", True),
+        ("broadcast_tensors", lambda L, x, v: L.broadcast_tensors(x, v)[1], "X,V", True),
+        ("swapdims_t", lambda L, s: L.swapdims(s, 0, 1) + L.t(s[0]).sum(), "S", True),
+        ("ravel", lambda L, x: x.ravel(), "X", True),
+        ("tensor_unfold", lambda L, v: v.unfold(0, 2, 1), "V", True),
+        ("column_stack_dstack", lambda L, v: L.column_stack([v, v]) + L.dstack([v, v])[0], "V",
+         True),
+        ("scatter_reduce", lambda L, x, a: L.zeros(3, 5).scatter_reduce(
+            0, a.unsqueeze(1).expand(-1, 5), x, reduce="amax", include_self=False), "X,A", True),
+        ("scatter_multiply", lambda L, x, a: x[:3].scatter(0, a.unsqueeze(1).expand(-1, 5), x,
+                                                          reduce="multiply"), "X,A", False),
     ]
 
 
@@ -419,35 +439,6 @@ def _augmented(x, y):
 GAPS = [
     ("data_is_a_tensor", lambda L, x: x.clone().data.mul_(2), "X", False,
      "Tensor.data is the NumPy array (autograd/tensor.py), not a Tensor"),
-    ("is_contiguous_stride", lambda L, x: L.tensor([x.t().is_contiguous(), *x.stride()]), "X",
-     False, "Tensor.is_contiguous/stride (autograd/tensor.py)"),
-    ("nbytes_itemsize", lambda L, x: L.tensor([x.nbytes, x.itemsize]), "X", False,
-     "Tensor.nbytes/itemsize (autograd/tensor.py)"),
-    ("sum_axis_keepdims", lambda L, x: x.sum(axis=0, keepdims=True), "X", True,
-     "the NumPy-style axis=/keepdims= aliases PyTorch accepts (ops/reduction.py)"),
-    ("nansum_nanmean", lambda L, x: L.nansum(x / (x > 0)) + x.nanmean(), "X", False,
-     "nansum, nanmean (ops/reduction.py)"),
-    ("aminmax", lambda L, x: L.aminmax(x, dim=1).max, "X", False, "aminmax (ops/reduction.py)"),
-    ("nan_to_num", lambda L, x: L.nan_to_num(x / 0, posinf=1.0), "X", False,
-     "nan_to_num (ops/math.py)"),
-    ("addcmul_addcdiv", lambda L, x, y: L.addcmul(x, x, y, value=0.5)
-     + L.addcdiv(x, x, y.abs() + 1), "X,Y", True,
-     "out-of-place addcmul/addcdiv (ops/arithmetic.py)"),
-    ("broadcast_tensors", lambda L, x, v: L.broadcast_tensors(x, v)[1], "X,V", True,
-     "broadcast_tensors (ops/shape.py)"),
-    ("swapdims_t", lambda L, s: L.swapdims(s, 0, 1) + L.t(s[0]).sum(), "S", True,
-     "swapdims, top-level t (ops/shape.py)"),
-    ("ravel", lambda L, x: x.ravel(), "X", True, "ravel (ops/shape.py)"),
-    ("tensor_unfold", lambda L, v: v.unfold(0, 2, 1), "V", True,
-     "Tensor.unfold sliding windows (ops/shape.py)"),
-    ("column_stack_dstack", lambda L, v: L.column_stack([v, v]) + L.dstack([v, v])[0], "V", True,
-     "column_stack, dstack (ops/joining.py)"),
-    ("scatter_reduce", lambda L, x, a: L.zeros(3, 5).scatter_reduce(
-        0, a.unsqueeze(1).expand(-1, 5), x, reduce="amax", include_self=False), "X,A", True,
-     "scatter_reduce (ops/scatter_gather.py)"),
-    ("scatter_multiply", lambda L, x, a: x[:3].scatter(0, a.unsqueeze(1).expand(-1, 5), x,
-                                                      reduce="multiply"), "X,A", False,
-     "out-of-place scatter with reduce='multiply' (ops/scatter_gather.py)"),
     ("dtype_is_floating_point", lambda L, x: L.tensor([x.dtype.is_floating_point]), "X", False,
      "dtype attributes (dtypes are NumPy dtypes: autograd/dtypes.py)"),
 ]

@@ -472,3 +472,10 @@ adaptive_max_pool2d_backward = _array_conv.adaptive_max_pool2d_backward
 # linear algebra (ops/linalg_decomp.py): batches of matrices
 inverse = np.linalg.inv
 solve = np.linalg.solve
+
+
+def logcumsumexp(x, dim, reverse=False):
+    """log(cumsum(exp(x))) along dim without overflow; `reverse=True` scans from the end."""
+    if reverse:
+        return np.flip(np.logaddexp.accumulate(np.flip(x, dim), axis=dim), dim)
+    return np.logaddexp.accumulate(x, axis=dim)

@@ -16,6 +16,7 @@ from . import (
     indexing,
     inplace,
     inplace_extra,
+    inplace_math,
     inplace_scatter,
     joining,
     linalg,
@@ -23,16 +24,21 @@ from . import (
     linalg_spectral,
     loss,
     math,
+    math_extra,
     normalization,
     pooling,
     random,
     recurrent,
     reduction,
+    reduction_extra,
     rounding,
     scatter_gather,
+    scatter_reduction,
     shape,
+    shape_extra,
     sorting,
     straight_through,
+    tensor_info,
     tensor_ns,
 )
 from .activation import *  # noqa: F403
@@ -54,16 +60,21 @@ from .linalg_decomp import *  # noqa: F403
 from .linalg_spectral import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .math import *  # noqa: F403
+from .math_extra import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .random import *  # noqa: F403
 from .recurrent import *  # noqa: F403
 from .reduction import *  # noqa: F403
+from .reduction_extra import *  # noqa: F403
 from .rounding import *  # noqa: F403
 from .scatter_gather import *  # noqa: F403
+from .scatter_reduction import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .shape_extra import *  # noqa: F403
 from .sorting import *  # noqa: F403
 from .straight_through import *  # noqa: F403
+from .tensor_info import *  # noqa: F403
 
 _CATEGORIES = (
     activation,
@@ -78,6 +89,7 @@ _CATEGORIES = (
     indexing,
     inplace,
     inplace_extra,
+    inplace_math,
     inplace_scatter,
     joining,
     linalg,
@@ -85,16 +97,21 @@ _CATEGORIES = (
     linalg_spectral,
     loss,
     math,
+    math_extra,
     normalization,
     pooling,
     random,
     recurrent,
     reduction,
+    reduction_extra,
     rounding,
     scatter_gather,
+    scatter_reduction,
     shape,
+    shape_extra,
     sorting,
     straight_through,
+    tensor_info,
 )
 
 for _module in _CATEGORIES:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import array_ns, dtypes
 from ..autograd.graph import Op
-from ._util import apply, normalize_dims
+from ._util import apply, normalize_dims, numpy_names
 
 __all__ = ["sum", "mean"]
 
@@ -113,11 +113,16 @@ def integers_as_int64(input, dtype):
     return input
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
+def sum(input, dim=None, keepdim=False, dtype=None,  # noqa: A001 - PyTorch's name
+        *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return reduce(Sum, integers_as_int64(input, dtype), dim, keepdim, "sum")
 
 
-def mean(input, dim=None, keepdim=False, dtype=None):
+def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     if not dtypes.is_floating(input.data.dtype):

@@ -77,13 +77,17 @@ def _along(op, input, dim, dtype, name):
     return apply(op, input, dim=check_dim(dim, input.data.ndim, name))
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=None, dtype=None, *, axis=None):
     """exp(x) / sum(exp(x)) along `dim` (required, as in PyTorch), computed stably."""
+    if axis is not None:
+        dim = axis
     return _along(Softmax, input, dim, dtype, "softmax")
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
     """log(softmax(x)) along `dim`, computed stably (never log of an underflowed 0)."""
+    if axis is not None:
+        dim = axis
     return _along(LogSoftmax, input, dim, dtype, "log_softmax")
 
 
@@ -183,13 +187,17 @@ def _scan(op, input, dim, dtype, name, **params):
     return apply(op, input, dim=check_dim(dim, input.data.ndim, name), **params)
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim=None, *, dtype=None, axis=None):
     """Cumulative sum along `dim`."""
+    if axis is not None:
+        dim = axis
     return _scan(Cumsum, input, dim, dtype, "cumsum", reverse=False)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim=None, *, dtype=None, axis=None):
     """Cumulative product along `dim`; the gradient is exact with zeros in the input."""
+    if axis is not None:
+        dim = axis
     return _scan(Cumprod, input, dim, dtype, "cumprod")
 
 

@@ -18,7 +18,7 @@ from ._reduction_base import (
     sum,  # noqa: A004
     tie_weights,
 )
-from ._util import apply
+from ._util import apply, numpy_names
 
 __all__ = ["var", "std", "var_mean", "std_mean", "norm", "logsumexp"]
 
@@ -65,14 +65,20 @@ def _var_and_mean(input, dim, unbiased, keepdim, correction, name):
         return squares / float(dof), mu
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False,
+        *, correction=None, axis=None, keepdims=None):
     """Variance over `dim` with Bessel's `correction` (default 1: divide by N - 1).
     The legacy `unbiased=False` means correction=0."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _var_and_mean(input, dim, unbiased, keepdim, correction, "var")[0]
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False,
+        *, correction=None, axis=None, keepdims=None):
     """Standard deviation: sqrt(var(...)), same arguments as `var`."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _var_and_mean(input, dim, unbiased, keepdim, correction, "std")[0] ** 0.5
 
 
@@ -84,14 +90,20 @@ def _mean_out(mu, input, dim, keepdim):
     return mu.reshape(shape)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=None, unbiased=None, keepdim=False,
+             *, correction=None, axis=None, keepdims=None):
     """(var, mean) over `dim`, sharing one pass for the mean."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     v, mu = _var_and_mean(input, dim, unbiased, keepdim, correction, "var_mean")
     return v, _mean_out(mu, input, dim, keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=None, unbiased=None, keepdim=False,
+             *, correction=None, axis=None, keepdims=None):
     """(std, mean) over `dim`."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     v, mu = _var_and_mean(input, dim, unbiased, keepdim, correction, "std_mean")
     return v**0.5, _mean_out(mu, input, dim, keepdim)
 
@@ -205,9 +217,11 @@ class LogSumExp(Op):
         return reduction_jvp(LogSumExp, ts, xs, out, params)
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(input))) over `dim`, without overflow. Integer inputs give the default
     float dtype."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if not dtypes.is_floating(input.data.dtype):
         input = input.to(dtypes.get_default_dtype())
     shape = input.data.shape

@@ -102,3 +102,8 @@ def normalize_dims(dim, ndim, op_name):
     if len(set(dims)) != len(dims):
         raise ValueError(f"{op_name}: dim {tuple(dim)} repeats a dimension")
     return tuple(sorted(dims))
+
+
+def numpy_names(dim, keepdim, axis, keepdims):
+    """PyTorch also accepts NumPy's names: `axis=` for `dim=` and `keepdims=` for `keepdim=`."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)

@@ -96,9 +96,11 @@ def _common_dtype(tensors):
     return [t if t.data.dtype == dtype else t.to(dtype) for t in tensors]
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, axis=None):
     """Concatenate along an existing dim; all other sizes must match. 1-d empty tensors are
     skipped, as in PyTorch."""
+    if axis is not None:
+        dim = axis
     tensors = _tensor_list(tensors, "cat")
     for i, t in enumerate(tensors):
         if t.data.ndim == 0:
@@ -126,8 +128,10 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, axis=None):
     """Join equal-shaped tensors along a new dim."""
+    if axis is not None:
+        dim = axis
     tensors = _tensor_list(tensors, "stack")
     ref = tensors[0].data.shape
     for i, t in enumerate(tensors):

@@ -25,7 +25,7 @@ from ._reduction_base import (  # noqa: A004
 )
 from ._reduction_scan import cumprod, cumsum, log_softmax, softmax
 from ._reduction_stats import logsumexp, norm, std, std_mean, var, var_mean
-from ._util import Tensor, apply, check_dim, new_tensor, normalize_dims
+from ._util import Tensor, apply, check_dim, new_tensor, normalize_dims, numpy_names
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "median", "all",
@@ -175,9 +175,11 @@ class MedianDim(_IndexSelect):
     name = "median"
 
 
-def prod(input, dim=None, keepdim=False, dtype=None):
+def prod(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Product over `dim` (PyTorch takes one int; a tuple works here too). The gradient is exact
     with zeros in the input, also at second order."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return reduce(Prod, integers_as_int64(input, dtype), dim, keepdim, "prod")
 
 
@@ -187,13 +189,17 @@ def _select_all(op, input, dim, keepdim, name):
     return reduce(op, input, dim, keepdim, name)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Largest value over `dim`; ties share the gradient equally."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _select_all(Amax, input, dim, keepdim, "amax")
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Smallest value over `dim`; ties share the gradient equally."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _select_all(Amin, input, dim, keepdim, "amin")
 
 
@@ -236,10 +242,13 @@ def _binary(name, input, other):
     return getattr(comparison, name)(input, other)
 
 
-def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch's name
+def max(input, dim=None, keepdim=False,  # noqa: A001 - PyTorch's name
+        *, other=None, axis=None, keepdims=None):
     """`max(x)`: the largest value (ties share the gradient); `max(x, dim, keepdim=False)`:
     a `(values, indices)` named tuple, the gradient going to the selected element;
     `max(x, other)`: the elementwise maximum (`maximum`)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor) or other is not None:
         return _binary("maximum", input, dim if other is None else other)
     if dim is None:
@@ -248,8 +257,11 @@ def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch'
     return _select_dim(MaxDim, _argmax, max_result, input, dim, keepdim, "max")
 
 
-def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch's name
+def min(input, dim=None, keepdim=False,  # noqa: A001 - PyTorch's name
+        *, other=None, axis=None, keepdims=None):
     """Like `max`, for the smallest value; `min(x, other)` is `minimum`."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor) or other is not None:
         return _binary("minimum", input, dim if other is None else other)
     if dim is None:
@@ -258,10 +270,12 @@ def min(input, dim=None, keepdim=False, *, other=None):  # noqa: A001 - PyTorch'
     return _select_dim(MinDim, _argmin, min_result, input, dim, keepdim, "min")
 
 
-def median(input, dim=None, keepdim=False):
+def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The lower median. `median(x)` over all elements (ties share the gradient; NaN if any
     element is NaN); `median(x, dim)` a `(values, indices)` named tuple. For ties the index
     returned is the first in sorted order, which may differ from PyTorch's choice."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     if dim is None:
         return reduce(MedianAll, input, None, False, "median")
     return _select_dim(MedianDim, _median_index, median_result, input, dim, keepdim, "median")
@@ -292,14 +306,18 @@ def _arg(find, input, dim, keepdim, name):
     return new_tensor(out.astype(np.int64, copy=False))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the largest value (the first one on ties); over the flattened tensor for
     dim=None. No gradient."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _arg(_argmax, input, dim, keepdim, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the smallest value (the first one on ties). No gradient."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _arg(_argmin, input, dim, keepdim, "argmin")
 
 
@@ -315,18 +333,26 @@ def _logical(fn, input, dim, keepdim, name):
     return new_tensor(out)
 
 
-def all(input, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+def all(input, dim=None, keepdim=False,  # noqa: A001 - PyTorch's name
+        *, axis=None, keepdims=None):
     """True where every element over `dim` is nonzero (a bool tensor, no gradient)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _logical(np.all, input, dim, keepdim, "all")
 
 
-def any(input, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
+def any(input, dim=None, keepdim=False,  # noqa: A001 - PyTorch's name
+        *, axis=None, keepdims=None):
     """True where some element over `dim` is nonzero (a bool tensor, no gradient)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     return _logical(np.any, input, dim, keepdim, "any")
 
 
-def count_nonzero(input, dim=None):
+def count_nonzero(input, dim=None, *, axis=None):
     """How many elements over `dim` are nonzero (int64, no gradient)."""
+    if axis is not None:
+        dim = axis
     dims = reduce_dims(dim, input.data.ndim, "count_nonzero")
     return new_tensor(np.asarray(np.count_nonzero(input.data, axis=dims), dtype=np.int64))
 

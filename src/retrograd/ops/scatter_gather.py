@@ -93,7 +93,8 @@ def _dim_indices(input, dim, index, source, op_name):
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """input with input[i][index[i][j]] = src[i][j] (dim=1), out of place; `reduce='add'` adds.
+    """input with input[i][index[i][j]] = src[i][j] (dim=1), out of place; `reduce='add'` adds,
+    `reduce='multiply'` multiplies (see scatter_reduce).
 
     Where index repeats a position, which src element lands there is unspecified in PyTorch.
     """
@@ -101,8 +102,12 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         src = value
     if src is None:
         raise TypeError("scatter: give src (a tensor) or value (a number)")
+    if reduce == "multiply":
+        from .scatter_reduction import scatter_multiply  # noqa: PLC0415 - it builds on indexing
+
+        return scatter_multiply(input, dim, index, src)
     if reduce not in (None, "add"):
-        raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
+        raise ValueError(f"scatter: reduce must be None, 'add' or 'multiply', got {reduce!r}")
     other = src if isinstance(src, Tensor) else None
     idx, indices = _along(input, dim, index, "scatter", other)
     if other is not None and other.data.shape != idx.shape:

@@ -206,7 +206,9 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
-def squeeze(input, dim=None):
+def squeeze(input, dim=None, *, axis=None):
+    if axis is not None:
+        dim = axis
     shape = input.data.shape
     if dim is None:
         new = tuple(n for n in shape if n != 1)
@@ -217,7 +219,9 @@ def squeeze(input, dim=None):
     return reshape(input, new)
 
 
-def unsqueeze(input, dim):
+def unsqueeze(input, dim=None, *, axis=None):
+    if axis is not None:
+        dim = axis
     ndim = input.data.ndim + 1
     d = check_dim(dim, ndim, "unsqueeze")
     shape = list(input.data.shape)

@@ -12,7 +12,7 @@ import collections
 
 import numpy as np
 
-from ._util import Tensor, check_dim, new_tensor
+from ._util import Tensor, check_dim, new_tensor, numpy_names
 from .scatter_gather import gather
 
 __all__ = [
@@ -58,16 +58,20 @@ def _sorted_along(input, dim, descending, name):
     return gather(input, d, idx), idx
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
     """A `(values, indices)` named tuple: input sorted along `dim` and where each value came from.
 
     `stable` is accepted for PyTorch's signature; the sort is always stable."""
+    if axis is not None:
+        dim = axis
     values, idx = _sorted_along(input, dim, descending, "sort")
     return sort_result(values, new_tensor(idx))
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
     """The indices that sort input along `dim` (int64, no gradient)."""
+    if axis is not None:
+        dim = axis
     x = input.data
     d = check_dim(dim, x.ndim, "argsort")
     if x.ndim == 0:
@@ -87,10 +91,12 @@ def _dim_size(input, dim, name):
     return d, n
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):
+def topk(input, k, dim=-1, largest=True, sorted=True, *, axis=None):
     """The k largest (smallest with largest=False) elements along `dim`, as a `(values, indices)`
     named tuple, in sorted order. Which of several equal elements is picked is unspecified in
     PyTorch; here it is the first ones."""
+    if axis is not None:
+        dim = axis
     d, n = _dim_size(input, dim, "topk")
     if not 0 <= k <= n:
         raise RuntimeError(
@@ -105,9 +111,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     return topk_result(gather(input, d, idx), new_tensor(idx))
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
+def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     """The k-th smallest element (k counts from 1) along `dim`, as a `(values, indices)` named
     tuple."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     d, n = _dim_size(input, dim, "kthvalue")
     if not 1 <= k <= n:
         raise RuntimeError(
@@ -124,9 +132,11 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return kthvalue_result(values, new_tensor(idx))
 
 
-def mode(input, dim=-1, keepdim=False):
+def mode(input, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     """The most frequent value along `dim` (the smallest of equally frequent ones) and the index
     of its last occurrence, as a `(values, indices)` named tuple, as PyTorch."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names(dim, keepdim, axis, keepdims)
     x = input.data
     d = check_dim(dim, x.ndim, "mode")
     if x.ndim == 0:

@@ -24,6 +24,7 @@ from .linalg_decomp import inverse, solve
 from .math import abs, cos, cosh, erf, erfc, erfinv, exp, log, sign, sin, sinh, sqrt, tanh  # noqa: A004
 from .pooling import adaptive_max_pool2d_backward, max_pool2d_with_indices_backward
 from .reduction import cumprod, prod, sum  # noqa: A004
+from .reduction_extra import logcumsumexp_ns as logcumsumexp
 from .rounding import floor, trunc
 from .scatter_gather import gather, index_select, scatter_add
 from .shape import expand, mT, permute, reshape, squeeze, sum_to, transpose, unsqueeze
@@ -87,4 +88,5 @@ __all__ = [
     "adaptive_max_pool2d_backward",
     "inverse",
     "solve",
+    "logcumsumexp",
 ]
