@@ -8,9 +8,10 @@ One training step (zero_grad, forward, mean-square loss, backward, SGD step) of 
 `--layers` blocks Linear(width, width) + ReLU, in three ways:
 
 - plain: no checkpointing;
-- sqrt: `checkpoint_sequential` with round(sqrt(layers)) segments (the last one is not
-  checkpointed, as in PyTorch);
-- plan: the segments `plan_checkpoints` chooses for a budget of a quarter of plain's peak.
+- sqrt: `checkpoint_sequential`'s segments for round(sqrt(layers)) chunks of blocks (the last
+  one is not checkpointed, as in PyTorch);
+- plan: the segments `plan_checkpoints` chooses for a budget of a quarter of plain's peak, over
+  the chain of Linear and ReLU modules (so it may cut between a Linear and its ReLU).
 
 Memory, each configuration in a fresh process so that peaks do not mix (parameter gradients are
 allocated and touched before the step, so they are not counted):
@@ -21,7 +22,8 @@ allocated and touched before the step, so they are not counted):
 - traced peak: tracemalloc's peak over the step above its start (NumPy reports its arrays to
   tracemalloc): activations plus the transient gradient arrays of backward;
 - RSS peak: the process's peak resident memory (VmHWM, reset before the step) above its
-  resident memory before the step. The same measure for PyTorch (torch.utils.checkpoint, same
+  resident memory before the step, with glibc's mmap threshold fixed at 64 KiB so that freed
+  arrays leave the resident set at once. The same measure for PyTorch (torch.utils.checkpoint, same
   segments): its CPU allocator is invisible to tracemalloc, so RSS is the one measure both
   share.
 
@@ -88,8 +90,13 @@ def torch_model(args, torch):
     return nn.Sequential(*blocks), torch.randn(args.batch, args.width)
 
 
+def layers_of(model):
+    """The chain of Linear and ReLU modules of the MLP, in order."""
+    return [m for block in model.children() for m in block.children()]
+
+
 def run_segments(blocks, segments, x, checkpoint):
-    """Blocks in `segments` [(start, end, checkpointed)]; `checkpoint(fn, x)` for the
+    """Modules in `segments` [(start, end, checkpointed)]; `checkpoint(fn, x)` for the
     checkpointed ones."""
     for start, end, checkpointed in segments:
         def run(h, part=blocks[start:end + 1]):
@@ -102,19 +109,20 @@ def run_segments(blocks, segments, x, checkpoint):
 
 
 def sqrt_segments(n):
-    """checkpoint_sequential's segments for round(sqrt(n)) chunks."""
+    """checkpoint_sequential's segments for round(sqrt(n)) chunks of n blocks, as segments of
+    the chain of 2n Linear and ReLU modules."""
     chunks = max(1, round(math.sqrt(n)))
     size = n // chunks
     segments = [(start, start + size - 1, True) for start in range(0, size * (chunks - 1), size)]
     last = segments[-1][1] + 1 if segments else 0
-    return [*segments, (last, n - 1, False)]
+    return [(2 * a, 2 * b + 1, c) for a, b, c in [*segments, (last, n - 1, False)]]
 
 
 def rg_step(model, x, opt, segments):
     from retrograd.utils.checkpoint import checkpoint
 
     opt.zero_grad(set_to_none=False)
-    out = run_segments(list(model.children()), segments, x, checkpoint)
+    out = run_segments(layers_of(model), segments, x, checkpoint)
     loss = (out ** 2).mean()
     return loss
 
@@ -126,7 +134,7 @@ def torch_step(model, x, opt, segments, torch):
         return checkpoint(fn, h, use_reentrant=False)
 
     opt.zero_grad(set_to_none=False)
-    out = run_segments(list(model.children()), segments, x, ckpt)
+    out = run_segments(layers_of(model), segments, x, ckpt)
     return (out ** 2).mean()
 
 
@@ -218,7 +226,12 @@ def in_fresh_process(args, framework, segments):
     command = [sys.executable, os.path.abspath(__file__), "--measure", framework,
                json.dumps(segments), "--layers", str(args.layers), "--width", str(args.width),
                "--batch", str(args.batch), "--threads", str(args.threads)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=1200)
+    # NOTE: a fixed mmap threshold makes glibc give every freed large array back to the system
+    # at once (its default threshold adapts upwards as arrays are freed, after which freed
+    # memory stays resident and RSS no longer follows what is live).
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(64 * 1024)}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=1200,
+                          env=env)
     if done.returncode != 0:
         raise RuntimeError(f"measurement failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -240,17 +253,15 @@ def checkpointing(args, torch):
     sys.path.insert(0, HERE)
     from _timing import median_seconds
 
-    model, x = rg_model(args)
-    costs = measure_modules(model, x, cost="time")
-    plain_peak = sum(costs.act)
-    try:
-        plan = plan_checkpoints(model, x, plain_peak // 4, costs=costs)
-    except ValueError:  # a quarter is out of reach: take the least memory the planner can get
-        from retrograd.utils.checkpoint._planner import _smallest_peak
+    from retrograd.utils.checkpoint._planner import _smallest_peak, evaluate
 
-        plan = plan_checkpoints(model, x, _smallest_peak(costs), costs=costs)
+    model, x = rg_model(args)
+    layers = layers_of(model)
+    costs = measure_modules(layers, x, cost="time")
+    plain_peak = evaluate([(0, len(layers) - 1, False)], costs)[0]
+    plan = plan_checkpoints(layers, x, max(plain_peak // 4, _smallest_peak(costs)), costs=costs)
     print(plan)
-    configs = {"plain": [(0, args.layers - 1, False)], "sqrt": sqrt_segments(args.layers),
+    configs = {"plain": [(0, len(layers) - 1, False)], "sqrt": sqrt_segments(args.layers),
                "plan": [list(s) for s in plan.segments]}
     frameworks = ["retrograd"] + (["torch"] if torch is not None else [])
     memory = {}

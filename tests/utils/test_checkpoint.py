@@ -296,3 +296,15 @@ def test_recomputed_activations_are_freed_by_backward_without_the_cycle_collecto
         assert arrays[0]() is None
     finally:
         gc.enable()
+
+
+def test_parameters_get_gradients_when_no_input_requires_grad():
+    def run(use):
+        m = model()
+        x = rg.tensor(np.random.default_rng(5).normal(size=(8, 6)))  # plain data
+        rg.manual_seed(1)
+        out = checkpoint_sequential(m, 2, x) if use else m(x)
+        (out ** 2).sum().backward()
+        return {n: p.grad.numpy().copy() for n, p in m.named_parameters()}
+
+    assert_same(run(False), run(True))
