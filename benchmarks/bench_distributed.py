@@ -1,26 +1,30 @@
 """Data parallelism over MPI: throughput, all-reduce bandwidth, communication time per step.
 
-    python benchmarks/bench_distributed.py            # an MLP of ~8.4M parameters (~1 min)
+    python benchmarks/bench_distributed.py            # an MLP of ~8.4M parameters (~2 min)
     python benchmarks/bench_distributed.py --quick    # a small MLP, few steps (seconds)
     python benchmarks/bench_distributed.py --json results.json
 
 A standalone script (not part of benchmarks/run.py): it starts its own MPI jobs with the
-`mpiexec` next to this Python (pip install 'retrograd[distributed]'), each measurement in fresh
-processes:
+`mpiexec` next to this Python (pip install 'retrograd[distributed]'). Configurations that can
+share a process take turns step by step (one BLAS thread and two in one process; DDP and plain
+steps on each rank), so a machine that gets busier or quieter affects them alike:
 
 1. Throughput of training a compute-bound MLP (Linear 1024-2048-2048-1024-10, ReLU, float32,
-   cross-entropy, SGD) on a global batch of 256 samples per step:
-   - one process, one BLAS thread, batches of 256;
-   - one process, two BLAS threads, batches of 256;
-   - two ranks with one BLAS thread each (DistributedDataParallel), batches of 128 per rank.
-   Samples per second over the timed steps (median step time, after warm-up steps).
+   cross-entropy, SGD) on a global batch of 1024 samples per step (`--batch`):
+   - one process, one BLAS thread, batches of 1024;
+   - one process, two BLAS threads, batches of 1024;
+   - two ranks with one BLAS thread each (DistributedDataParallel), batches of 512 per rank.
+   Samples per second over the timed steps (median step time, after warm-up steps). Smaller
+   batches are less compute-bound: a step also has a cost that does not shrink with the batch
+   (the optimizer and the gradient arrays of 8.4M parameters, ~65 ms here), which every rank
+   pays in full.
 2. All-reduce of a 10M-parameter model's gradients (10M float32, 40 MB) on two ranks: MPI's
    Allreduce on the buffer, `rg.distributed.all_reduce` on a tensor, and DistributedDataParallel
    averaging a 10M-parameter layer's gradients (25 MB buckets, started during backward).
    Bandwidth = bytes / time (with two ranks NCCL's "bus bandwidth" is the same number).
 3. Communication per step in the two-rank run of 1: the time backward's end waits for the
    reductions (DistributedDataParallel's reducer.comm_seconds), and the whole step's extra
-   time over the same ranks training without DDP (each on its own 128 samples, side by side).
+   time over the same ranks training without DDP (each on its own 512 samples, side by side).
 """
 
 import argparse
@@ -69,8 +73,8 @@ def _mlp(widths):
     return nn.Sequential(*layers)
 
 
-def _train_steps(model, batch, widths, steps, warmup):
-    """Median seconds per step (zero_grad, forward, cross-entropy, backward, SGD step)."""
+def _step_fn(model, batch, widths):
+    """One training step (zero_grad, forward, cross-entropy, backward, SGD step) as a function."""
     import numpy as np
 
     import retrograd as rg
@@ -80,25 +84,49 @@ def _train_steps(model, batch, widths, steps, warmup):
     x = rg.tensor(rng.standard_normal((batch, widths[0]), dtype=np.float32))
     y = rg.tensor(rng.integers(0, widths[-1], size=batch))
     opt = rg.optim.SGD(model.parameters(), lr=0.01)
-    times = []
-    for i in range(warmup + steps):
-        started = time.perf_counter()
+
+    def step():
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
         opt.step()
-        if i >= warmup:
-            times.append(time.perf_counter() - started)
-    return statistics.median(times)
+
+    return step
+
+
+def _take_turns(fns, steps, warmup):
+    """{name: median seconds}: the functions take turns, one call each per round, so a machine
+    that gets busier or quieter affects them alike."""
+    times = {name: [] for name in fns}
+    for i in range(warmup + steps):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            if i >= warmup:
+                times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def worker_single(args):
-    _setup(args.threads)
+    """One process: the same step with one and with two BLAS threads, taking turns."""
+    from threadpoolctl import threadpool_limits
+
     widths = json.loads(args.widths)
-    step = _train_steps(_mlp(widths), args.batch, widths, args.steps, args.warmup)
-    print(json.dumps({"step_s": step, "samples_per_s": args.batch / step}))
+    step = _step_fn(_mlp(widths), args.batch, widths)
+
+    def with_threads(n):
+        def run():
+            with threadpool_limits(limits=n, user_api="blas"):
+                step()
+        return run
+
+    times = _take_turns({"1": with_threads(1), "2": with_threads(2)}, args.steps, args.warmup)
+    print(json.dumps({f"{n}_thread": {"step_s": t, "samples_per_s": args.batch / t}
+                      for n, t in times.items()}))
 
 
 def worker_ddp(args):
+    """Each rank: a DDP step on its share of the batch, and the same step without DDP (no
+    communication), taking turns."""
     _setup(1)
     import retrograd as rg
     from retrograd.nn.parallel import DistributedDataParallel
@@ -107,15 +135,14 @@ def worker_ddp(args):
     rank, world = rg.distributed.get_rank(), rg.distributed.get_world_size()
     widths = json.loads(args.widths)
     local = args.batch // world
-    plain = _train_steps(_mlp(widths), local, widths, args.steps, args.warmup)
-    rg.distributed.barrier()
     ddp = DistributedDataParallel(_mlp(widths))
-    step = _train_steps(ddp, local, widths, args.steps, args.warmup)
+    fns = {"ddp": _step_fn(ddp, local, widths), "plain": _step_fn(_mlp(widths), local, widths)}
+    times = _take_turns(fns, args.steps, args.warmup)
     waited = ddp.reducer.comm_seconds / ddp.reducer.passes
-    times = rg.tensor([step, plain, waited], dtype=rg.float64)
-    rg.distributed.all_reduce(times, op=rg.distributed.ReduceOp.MAX)  # the slowest rank sets it
+    numbers = rg.tensor([times["ddp"], times["plain"], waited], dtype=rg.float64)
+    rg.distributed.all_reduce(numbers, op=rg.distributed.ReduceOp.MAX)  # the slowest rank's
     if rank == 0:
-        step, plain, waited = times.tolist()
+        step, plain, waited = numbers.tolist()
         print(json.dumps({"step_s": step, "samples_per_s": args.batch / step,
                           "local_step_s": plain, "wait_s": waited,
                           "buckets": len(ddp.reducer.buckets)}))
@@ -187,9 +214,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a small model and few steps")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
-    parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--widths", help=argparse.SUPPRESS)
-    parser.add_argument("--batch", type=int, default=256, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=None, help="global batch (samples per "
+                        "step over all ranks; default 1024, 256 with --quick)")
     parser.add_argument("--steps", type=int, default=10, help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--params", type=int, default=10_000_000, help=argparse.SUPPRESS)
@@ -201,13 +228,14 @@ def main():
     widths = [64, 128, 128, 10] if args.quick else [1024, 2048, 2048, 1024, 10]
     steps, warmup = (3, 1) if args.quick else (10, 2)
     params = 100_000 if args.quick else 10_000_000
-    common = ["--widths", json.dumps(widths), "--batch", "256", "--steps", str(steps),
+    batch = args.batch or (256 if args.quick else 1024)
+    common = ["--widths", json.dumps(widths), "--batch", str(batch), "--steps", str(steps),
               "--warmup", str(warmup)]
     me = [sys.executable, str(HERE)]
-    print(f"MLP {'-'.join(map(str, widths))}, global batch 256, {steps} timed steps "
+    print(f"MLP {'-'.join(map(str, widths))}, global batch {batch}, {steps} timed steps "
           f"(median), float32", flush=True)
-    one = _run([*me, "--worker", "single", "--threads", "1", *common], 1)
-    two = _run([*me, "--worker", "single", "--threads", "2", *common], 2)
+    single = _run([*me, "--worker", "single", *common], 2)
+    one, two = single["1_thread"], single["2_thread"]
     ddp = _run([mpiexec(), "-n", "2", *me, "--worker", "ddp", *common], 1)
     reduce = _run([mpiexec(), "-n", "2", *me, "--worker", "allreduce", "--params", str(params),
                    "--steps", str(max(steps, 5))], 1)
@@ -234,7 +262,7 @@ def main():
     print(f"  {name:34} {1000 * ddp_s:8.2f} ms  {ddp_gbs:6.2f} GB/s  (the backward included; "
           f"{reduce['ddp_buckets']} buckets)")
     if args.json:
-        Path(args.json).write_text(json.dumps({"widths": widths, "one_thread": one,
+        Path(args.json).write_text(json.dumps({"widths": widths, "batch": batch, "one_thread": one,
                                                "two_threads": two, "ddp": ddp,
                                                "allreduce": reduce}, indent=2))
 

@@ -1,6 +1,8 @@
 """Post-accumulate-grad hooks and end-of-backward callbacks (the engine's hook points for data
 parallelism): when they fire, what they see, and that they change no gradient."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -145,3 +147,25 @@ def test_a_callback_may_queue_another_and_a_failed_pass_drops_them():
         (w * 2).sum().backward()
     assert "never" not in events
     assert not engine._CALLBACKS
+
+
+def test_early_finishing_adopts_gradients_without_copying(monkeypatch):
+    """A leaf finished during the walk sees its gradient array held as often as one finished
+    after it, so `.grad` adopts the array without a copy in both cases."""
+    counts = []
+    real = engine._exclusively_ours
+
+    def spy(g):
+        counts.append(sys.getrefcount(g))
+        return real(g)
+
+    monkeypatch.setattr(engine, "_exclusively_ours", spy)
+    w1, w2, x = _chain()
+    _loss(w1, w2, x).backward()  # no post-accumulate hooks: leaves finish after the walk
+    plain = list(counts)
+    counts.clear()
+    w1.grad = w2.grad = None
+    for w in (w1, w2):
+        w.register_post_accumulate_grad_hook(lambda t: None)
+    _loss(w1, w2, x).backward()  # finished early, inside the walk
+    assert len(plain) == len(counts) == 2 and sorted(plain) == sorted(counts)

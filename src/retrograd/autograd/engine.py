@@ -134,10 +134,10 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
                 if node.op.has_aux:
                     node.aux = None
             if finish is not None and node in finish:
+                g = None  # hold no reference: the leaf may adopt its gradient array uncopied
                 for leaf in finish[node]:
-                    g = table.pop(leaf, None)
-                    if g is not None:
-                        _finish_leaf_early(leaf, g, create_graph)
+                    if leaf in table:
+                        _finish_leaf_early(leaf, table.pop(leaf), create_graph)
     finally:
         graph.set_grad_enabled_flag(previous_mode)
 
@@ -175,6 +175,7 @@ def _finish_plan(nodes):
 
 
 def _finish_leaf_early(leaf, g, create_graph):
+    # NOTE: our `g` stands in for _walk's in _accumulate_leaf's reference count
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, create_graph)
     _accumulate_leaf(leaf, g, create_graph)
