@@ -35,34 +35,50 @@ _CASTING = (  # bool results written into any dtype
 
 def _inplace(name, cast=False):
     """`name_` from the Tensor method `name`, looked up at call time (the categories attach it)."""
-    inplace_name = name + "_"
 
     def method(self, *args, **kwargs):
         fn = getattr(Tensor, name, None)
         if fn is None:
-            raise NotImplementedError(f"{inplace_name}: retrograd has no '{name}' op")
-        if not is_plain(self, *args):
-            return record_inplace(self, inplace_name, _call, args, saves_input=True, cast=cast,
-                                  fn=fn, kwargs=kwargs)
-        check_writable(self, inplace_name)
-        result = fn(self, *args, **kwargs).data
-        if result.shape != self.data.shape:
-            raise RuntimeError(
-                f"{inplace_name}: output with shape {self.shape} doesn't match the broadcast "
-                f"shape {result.shape}"
-            )
-        if not cast and dtype_category(result.dtype) > dtype_category(self.data.dtype):
-            raise RuntimeError(
-                f"{inplace_name}: result type {result.dtype} can't be cast to the desired output "
-                f"type {self.dtype}"
-            )
-        np.copyto(self.data, result, casting="unsafe")
-        bump_version(self, inplace_name)
-        return self
+            raise NotImplementedError(f"{name}_: retrograd has no '{name}' op")
+        return write_result(self, name + "_", fn, args, kwargs, cast)
 
-    method.__name__ = method.__qualname__ = inplace_name
+    method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"`{name}` in place."
     return method
+
+
+def inplace_form(fn, name, cast=False):
+    """The in-place form `name` of the out-of-place function `fn(input, *args, **kwargs)`
+    (e.g. torch.nn.functional.elu_ from elu)."""
+
+    def inplace(input, *args, **kwargs):
+        return write_result(input, name, fn, args, kwargs, cast)
+
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"`{fn.__name__}` in place."
+    return inplace
+
+
+def write_result(self, name, fn, args, kwargs, cast=False):
+    """self <- fn(self, *args, **kwargs): one NumPy copy, or recorded when autograd must see it."""
+    if not is_plain(self, *args):
+        return record_inplace(self, name, _call, args, saves_input=True, cast=cast, fn=fn,
+                              kwargs=kwargs)
+    check_writable(self, name)
+    result = fn(self, *args, **kwargs).data
+    if result.shape != self.data.shape:
+        raise RuntimeError(
+            f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
+            f"{result.shape}"
+        )
+    if not cast and dtype_category(result.dtype) > dtype_category(self.data.dtype):
+        raise RuntimeError(
+            f"{name}: result type {result.dtype} can't be cast to the desired output type "
+            f"{self.dtype}"
+        )
+    np.copyto(self.data, result, casting="unsafe")
+    bump_version(self, name)
+    return self
 
 
 def _call(x, *args, fn, kwargs):
