@@ -61,12 +61,15 @@ class autocast:  # noqa: N801 - PyTorch's name
             raise RuntimeError(
                 f"autocast: device_type '{device_type}' is not available; retrograd runs on cpu")
         if dtype is None:  # PyTorch's default on cpu (rg.bfloat16 is None without ml_dtypes)
-            if dtypes.bfloat16 is None:
+            if dtypes.bfloat16 is None and not enabled:
+                dtype = dtypes.float16  # never used: the block only switches autocast off
+            elif dtypes.bfloat16 is None:
                 raise RuntimeError(
                     "autocast: bfloat16 (the default on cpu) needs the ml_dtypes package (pip "
                     "install 'retrograd[amp]'); or pass dtype=rg.float16"
                 )
-            dtype = dtypes.bfloat16
+            else:
+                dtype = dtypes.bfloat16
         dtype = dtypes.as_dtype(dtype)
         if dtype not in _LOW:
             raise ValueError(f"autocast: dtype must be float16 or bfloat16, got {dtype}")
