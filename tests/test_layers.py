@@ -22,6 +22,10 @@ LAYERS = {
     "retrograd.linalg": "ops",  # rg.linalg: torch.linalg's names over the linalg ops
     "retrograd.func": "func",  # function transforms (grad, jvp, jacrev, hessian...)
     "retrograd.nn": "nn",
+    "retrograd.distributions": "nn",  # sampling and likelihoods, built from ops and F
+    "retrograd.cuda": "autograd",  # torch.cuda's queries, answering "no GPU" (imports nothing)
+    "retrograd.backends": "autograd",  # torch.backends' switches (imports nothing)
+    "retrograd.runtime": "runtime",  # thread counts, determinism flags, compile()
     "retrograd.optim": "optim",
     "retrograd.data": "data",
     "retrograd.datasets": "data",
@@ -58,6 +62,7 @@ ALLOWED = {
         "retrograd.distributed.process_group",
     },
     "serialization": {"serialization", "autograd"},
+    "runtime": {"runtime"},
     "diagnostics": {"diagnostics", "autograd", "ops", "func", "nn"},
     "checkpoint": {"checkpoint", "autograd", "ops", "func", "nn", "diagnostics"},
     "amp": {"amp", "autograd", "ops", "nn", "optim"},

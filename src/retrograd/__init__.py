@@ -10,8 +10,11 @@
 from . import (
     amp,
     autograd,
+    backends,
+    cuda,
     datasets,
     diagnostics,
+    distributions,
     func,
     linalg,
     monitor,
@@ -50,6 +53,7 @@ from .autograd.grad_mode import (
 from .autograd.tensor import Tensor, is_tensor
 from .autograd.typeinfo import Size, device, finfo, iinfo
 from .ops import *  # noqa: F403
+from .runtime import *  # noqa: F403
 from .serialization import load, save
 from .utils import checkpoint as _checkpoint
 

@@ -1,0 +1,14 @@
+"""cuDNN switches (accepted, without effect)."""
+
+enabled = True
+benchmark = False
+deterministic = False
+allow_tf32 = True
+
+
+def is_available():
+    return False
+
+
+def version():
+    return None

@@ -1,0 +1,9 @@
+"""Apple MPS queries (no MPS device)."""
+
+
+def is_available():
+    return False
+
+
+def is_built():
+    return False
