@@ -136,16 +136,19 @@ def worker_ddp(args):
     widths = json.loads(args.widths)
     local = args.batch // world
     ddp = DistributedDataParallel(_mlp(widths))
-    fns = {"ddp": _step_fn(ddp, local, widths), "plain": _step_fn(_mlp(widths), local, widths)}
+    whole = DistributedDataParallel(_mlp(widths), bucket_cap_mb=1e6)  # one bucket: no overlap
+    fns = {"ddp": _step_fn(ddp, local, widths), "plain": _step_fn(_mlp(widths), local, widths),
+           "one_bucket": _step_fn(whole, local, widths)}
     times = _take_turns(fns, args.steps, args.warmup)
     waited = ddp.reducer.comm_seconds / ddp.reducer.passes
-    numbers = rg.tensor([times["ddp"], times["plain"], waited], dtype=rg.float64)
+    numbers = rg.tensor([times["ddp"], times["plain"], times["one_bucket"], waited],
+                        dtype=rg.float64)
     rg.distributed.all_reduce(numbers, op=rg.distributed.ReduceOp.MAX)  # the slowest rank's
     if rank == 0:
-        step, plain, waited = numbers.tolist()
+        step, plain, one_bucket, waited = numbers.tolist()
         print(json.dumps({"step_s": step, "samples_per_s": args.batch / step,
-                          "local_step_s": plain, "wait_s": waited,
-                          "buckets": len(ddp.reducer.buckets)}))
+                          "local_step_s": plain, "one_bucket_step_s": one_bucket,
+                          "wait_s": waited, "buckets": len(ddp.reducer.buckets)}))
 
 
 def worker_allreduce(args):
@@ -247,10 +250,12 @@ def main():
         print(f"{name:34} {1000 * r['step_s']:7.1f}ms {r['samples_per_s']:10.0f} "
               f"{r['samples_per_s'] / one['samples_per_s']:11.2f}x")
     extra = ddp["step_s"] - ddp["local_step_s"]
-    print(f"\ncommunication per step (2 ranks, {ddp['buckets']} bucket(s)): backward's end waits "
-          f"{1000 * ddp['wait_s']:.1f} ms for the reductions; a DDP step takes "
-          f"{1000 * extra:+.1f} ms ({100 * extra / ddp['local_step_s']:+.1f}%) over the same ranks "
-          f"training without DDP ({1000 * ddp['local_step_s']:.1f} ms)")
+    print(f"\ncommunication per step (2 ranks, {ddp['buckets']} buckets of <= 25 MB): backward's "
+          f"end waits {1000 * ddp['wait_s']:.1f} ms for the reductions (transfer, and the other "
+          f"rank catching up); a DDP step takes {1000 * extra:+.1f} ms "
+          f"({100 * extra / ddp['local_step_s']:+.1f}%) over the same ranks training without DDP "
+          f"({1000 * ddp['local_step_s']:.1f} ms); with all gradients in one bucket (reduced "
+          f"after backward, no overlap) a step takes {1000 * ddp['one_bucket_step_s']:.1f} ms")
     mb = reduce["bytes"] / 1e6
     print(f"\nall-reduce of {reduce['bytes'] // 4:,} float32 ({mb:.0f} MB) on 2 ranks:")
     for name, key in (("MPI Allreduce (mpi4py, in place)", "mpi_s"),
