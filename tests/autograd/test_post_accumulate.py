@@ -169,3 +169,22 @@ def test_early_finishing_adopts_gradients_without_copying(monkeypatch):
         w.register_post_accumulate_grad_hook(lambda t: None)
     _loss(w1, w2, x).backward()  # finished early, inside the walk
     assert len(plain) == len(counts) == 2 and sorted(plain) == sorted(counts)
+
+
+def test_callbacks_queued_in_a_nested_pass_wait_for_the_outer_one():
+    """Reentrant checkpointing runs a backward inside backward: gradients finished there are
+    only part of the outer pass, so their callbacks run when the outer pass ends."""
+    w_inner = rg.tensor([1.0, 2.0], requires_grad=True)
+    w_outer = rg.tensor([3.0], requires_grad=True)
+    events = []
+
+    def inner_done(t):
+        events.append("inner grad")
+        engine.queue_callback(lambda: events.append(("end", w_outer.grad is not None)))
+
+    w_inner.register_post_accumulate_grad_hook(inner_done)
+    x = rg.ones(2, requires_grad=True)  # reentrant checkpoints need an input that does
+    segment = rg.utils.checkpoint.checkpoint(lambda x: (x * w_inner).sum(), x,
+                                             use_reentrant=True)
+    (segment * w_outer).sum().backward()
+    assert events == ["inner grad", ("end", True)]

@@ -87,10 +87,12 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
 
 def queue_callback(callback):
     """Call `callback()` once the running backward pass has finished (PyTorch's
-    `Variable._execution_engine.queue_callback`): the hook point after the last leaf."""
+    `Variable._execution_engine.queue_callback`): the hook point after the last leaf. A pass
+    started inside another (reentrant checkpointing) belongs to it: the callback waits for the
+    outermost pass, whose end is when every gradient is complete."""
     if not _CALLBACKS:
         raise RuntimeError("queue_callback: no backward pass is running")
-    _CALLBACKS[-1].append(callback)
+    _CALLBACKS[0].append(callback)
 
 
 _CALLBACKS = []  # one list per running walk (a hook may start a nested one)
