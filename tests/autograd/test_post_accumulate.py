@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import engine
+from retrograd.autograd import engine, hooks
 
 
 def _chain():
@@ -146,7 +146,7 @@ def test_a_callback_may_queue_another_and_a_failed_pass_drops_them():
     with pytest.raises(ValueError, match="hook failed"):
         (w * 2).sum().backward()
     assert "never" not in events
-    assert not engine._CALLBACKS
+    assert not hooks.CALLBACKS
 
 
 def test_early_finishing_adopts_gradients_without_copying(monkeypatch):

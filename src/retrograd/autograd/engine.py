@@ -14,11 +14,12 @@ import sys
 
 import numpy as np
 
-from . import array_ns, graph
+from . import array_ns, graph, hooks
 from .graph import Node
 from .tensor import Tensor, new_tensor
 
 _by_seq = operator.attrgetter("seq")
+queue_callback = hooks.queue_callback  # also here, where PyTorch users look for it
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -71,9 +72,9 @@ def grad(
 
 
 def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True):
-    """The walk, then the callbacks queued during it (`queue_callback`), in order."""
+    """The walk, then the callbacks queued during it (`hooks.queue_callback`), in order."""
     callbacks = []
-    _CALLBACKS.append(callbacks)
+    hooks.CALLBACKS.append(callbacks)
     try:
         found = _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate)
         i = 0
@@ -81,21 +82,8 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
             callbacks[i]()
             i += 1
     finally:
-        _CALLBACKS.pop()
+        hooks.CALLBACKS.pop()
     return found
-
-
-def queue_callback(callback):
-    """Call `callback()` once the running backward pass has finished (PyTorch's
-    `Variable._execution_engine.queue_callback`): the hook point after the last leaf. A pass
-    started inside another (reentrant checkpointing) belongs to it: the callback waits for the
-    outermost pass, whose end is when every gradient is complete."""
-    if not _CALLBACKS:
-        raise RuntimeError("queue_callback: no backward pass is running")
-    _CALLBACKS[0].append(callback)
-
-
-_CALLBACKS = []  # one list per running walk (a hook may start a nested one)
 
 
 def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
@@ -115,7 +103,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
     nodes.sort(key=_by_seq, reverse=True)
     finish = None
     if Tensor._post_hooks_used and accumulate and targets is None:
-        finish = _finish_plan(nodes)
+        finish = hooks.finish_plan(nodes)
     anomaly = graph.get_anomaly()
     previous_mode = graph.set_grad_enabled_flag(create_graph)
     try:
@@ -157,23 +145,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
         if accumulate:
             _accumulate_leaf(leaf, g, create_graph)
             if leaf._post_hooks:
-                _run_post_hooks(leaf)
+                hooks.run_post_hooks(leaf)
     return found
-
-
-def _finish_plan(nodes):
-    """{node: [leaves]}: the leaves with post-accumulate hooks whose gradient is complete once
-    that node has run (the last, in walk order, of the nodes feeding them), so their hooks fire
-    while the walk goes on (data parallelism starts reducing those gradients early)."""
-    last = {}
-    for node in nodes:  # walk order: the last writer wins
-        for edge in node.edges:
-            if edge is not None and type(edge) is not Node and edge._post_hooks:
-                last[edge] = node
-    plan = {}
-    for leaf, node in last.items():
-        plan.setdefault(node, []).append(leaf)
-    return plan
 
 
 def _finish_leaf_early(leaf, g, create_graph):
@@ -181,13 +154,7 @@ def _finish_leaf_early(leaf, g, create_graph):
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, create_graph)
     _accumulate_leaf(leaf, g, create_graph)
-    _run_post_hooks(leaf)
-
-
-def _run_post_hooks(leaf):
-    """Post-accumulate hooks see the leaf itself, its `.grad` complete for this pass."""
-    for hook in list(leaf._post_hooks):
-        hook(leaf)
+    hooks.run_post_hooks(leaf)
 
 
 def _propagate(node, g, table, ns, create_graph, anomaly):

@@ -2,6 +2,7 @@
 
 import weakref
 
+from .graph import Node
 from .tensor import new_tensor
 
 
@@ -43,3 +44,39 @@ def retain_grad_hook(tensor):
         return None
 
     return retain_grad
+
+
+# ---------------------------------------------------------------------------- end of backward
+CALLBACKS = []  # one list per running walk (engine.run; a hook may start a nested one)
+
+
+def queue_callback(callback):
+    """Call `callback()` once the running backward pass has finished (PyTorch's
+    `Variable._execution_engine.queue_callback`): the hook point after the last leaf. A pass
+    started inside another (reentrant checkpointing) belongs to it: the callback waits for the
+    outermost pass, whose end is when every gradient is complete."""
+    if not CALLBACKS:
+        raise RuntimeError("queue_callback: no backward pass is running")
+    CALLBACKS[0].append(callback)
+
+
+# ---------------------------------------------------------------------------- post-accumulate
+def finish_plan(nodes):
+    """{node: [leaves]}: the leaves with post-accumulate hooks whose gradient is complete once
+    that node has run (the last, in walk order, of the nodes feeding them), so their hooks fire
+    while the walk goes on (data parallelism starts reducing those gradients early)."""
+    last = {}
+    for node in nodes:  # walk order: the last writer wins
+        for edge in node.edges:
+            if edge is not None and type(edge) is not Node and edge._post_hooks:
+                last[edge] = node
+    plan = {}
+    for leaf, node in last.items():
+        plan.setdefault(node, []).append(leaf)
+    return plan
+
+
+def run_post_hooks(leaf):
+    """Post-accumulate hooks see the leaf itself, its `.grad` complete for this pass."""
+    for hook in list(leaf._post_hooks):
+        hook(leaf)

@@ -19,16 +19,13 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
-from .. import distributed
 from ..amp import autocast
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..nn.parallel import DistributedDataParallel
 from ..nn.utils import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..serialization import load, save
+from ._parallel import agree_to_stop, reduce_totals, unwrap, world
 from .callbacks import monitored
 from .checkpoint import FORMAT, capture_rng, loader_generators, restore_global_rng
 from .history import History
@@ -107,7 +104,7 @@ class Trainer:
         self.train_loader = None
         self.val_loader = None
         self._loader_rng = None  # the loaders' generator states from a checkpoint, for fit
-        self.rank, self.world_size = _world(model)
+        self.rank, self.world_size = world(model)
 
     # ------------------------------------------------------------------ the loop
     def fit(self, train_loader, val_loader=None, epochs=1, *, resume=None):
@@ -117,7 +114,7 @@ class Trainer:
         training state, so that training continues exactly where that checkpoint was taken:
         `fit(..., epochs=4, resume="run/last.safetensors")` after 2 epochs runs epochs 3 and 4.
         """
-        self.rank, self.world_size = _world(self.model)
+        self.rank, self.world_size = world(self.model)
         if resume is not None:
             self.load_checkpoint(resume)
         self.train_loader, self.val_loader, self.epochs = train_loader, val_loader, int(epochs)
@@ -147,7 +144,8 @@ class Trainer:
         if hasattr(sampler, "set_epoch"):  # DistributedSampler: this epoch's permutation
             sampler.set_epoch(self.epoch)
         self._call("on_epoch_begin", {"epoch": number, "batches": _length(self.train_loader)})
-        record = {"epoch": number, **self._reduced(self._train_epoch()).means("train_")}
+        totals = reduce_totals(self._train_epoch(), self.world_size)
+        record = {"epoch": number, **totals.means("train_")}
         if self.val_loader is not None:
             record.update({f"val_{k}": v for k, v in self.evaluate(self.val_loader).items()})
         record["lr"] = lr
@@ -235,29 +233,11 @@ class Trainer:
                     totals.add(loss.item(), output, target, batch_size(target))
         finally:
             self.model.train(was_training)
-        return self._reduced(totals).means("")
-
-    def _reduced(self, totals):
-        """The epoch's totals summed over all ranks (a data-parallel job), so the means are over
-        every rank's samples."""
-        if self.world_size == 1:
-            return totals
-        names = sorted(totals.sums)
-        values = np.array([totals.samples, totals.loss, *(totals.sums[n] for n in names)],
-                          dtype=np.float64)
-        distributed.all_reduce(values)
-        totals.samples, totals.loss = int(values[0]), float(values[1])
-        totals.sums = {n: float(v) for n, v in zip(names, values[2:])}
-        return totals
+        return reduce_totals(totals, self.world_size).means("")
 
     def _should_stop(self):
-        """`stop_training`, agreed by all ranks: one rank that stops alone would leave the
-        others waiting in their next collective."""
-        if self.world_size == 1:
-            return self.stop_training
-        flag = np.array([1.0 if self.stop_training else 0.0])
-        distributed.all_reduce(flag, op=distributed.ReduceOp.MAX)
-        self.stop_training = bool(flag[0])
+        """`stop_training`, agreed by all ranks of a data-parallel job."""
+        self.stop_training = agree_to_stop(self.stop_training, self.world_size)
         return self.stop_training
 
     def _precision(self):
@@ -282,7 +262,7 @@ class Trainer:
             "format": FORMAT,
             "epoch": self.epoch,
             "global_step": self.global_step,
-            "model": _unwrap(self.model).state_dict(),
+            "model": unwrap(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": capture_rng(self.train_loader),
@@ -326,7 +306,7 @@ class Trainer:
         if (state["scheduler"] is None) != (self.scheduler is None):
             saved = "with" if state["scheduler"] is not None else "without"
             raise ValueError(f"the checkpoint was saved {saved} a scheduler, unlike this trainer")
-        _unwrap(self.model).load_state_dict(state["model"])
+        unwrap(self.model).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None:
             self.scheduler.load_state_dict(state["scheduler"])
@@ -367,20 +347,6 @@ class Trainer:
             return
         for generator, state in zip(generators, states):
             generator.set_state(state)
-
-
-def _world(model):
-    """(rank, world size) when `model` is data parallel (DistributedDataParallel); else (0, 1),
-    also inside an MPI job (each rank then trains a model of its own)."""
-    if not isinstance(model, DistributedDataParallel) or not distributed.is_initialized():
-        return 0, 1
-    return distributed.get_rank(), distributed.get_world_size()
-
-
-def _unwrap(model):
-    """The model whose state dict checkpoints hold: DistributedDataParallel's `.module`, so a
-    checkpoint of a data-parallel run loads into a one-process run and back."""
-    return model.module if isinstance(model, DistributedDataParallel) else model
 
 
 def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=1, *, resume=None,
