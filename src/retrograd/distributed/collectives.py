@@ -53,6 +53,8 @@ class Work:
         self._done = False
 
     def wait(self, timeout=None):
+        """Block until the operation is complete (`timeout` is accepted for PyTorch's signature;
+        MPI requests have none)."""
         if not self._done:
             mpi().Request.Waitall(self._requests)
             self._complete()

@@ -51,8 +51,9 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     `python script.py` is a job of world size 1.
 
     `world_size` and `rank`, when given, must agree with MPI's (they are checked, not used to
-    rendezvous: MPI already knows the job). `abort_on_exception` installs the handler that ends
-    the whole job when one rank raises. `debug` (default: the environment variable
+    rendezvous: MPI already knows the job); `timeout` is accepted for PyTorch's signature and
+    not used (MPI calls wait as long as it takes). `abort_on_exception` installs the handler
+    that ends the whole job when one rank raises. `debug` (default: the environment variable
     RETROGRAD_DISTRIBUTED_DEBUG=1) turns on DistributedDataParallel's checks.
     """
     global _WORLD
