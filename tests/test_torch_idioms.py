@@ -395,6 +395,10 @@ def _idioms():
          "X", False),
         ("nbytes_itemsize", lambda L, x: L.tensor([x.nbytes, x.itemsize]), "X", False),
         ("sum_axis_keepdims", lambda L, x: x.sum(axis=0, keepdims=True), "X", True),
+        ("dtype_attributes", lambda L, x, y: L.tensor([
+            x.dtype.is_floating_point, y.dtype.is_floating_point, x.dtype.itemsize,
+            y.dtype.is_signed, L.float16.is_floating_point, x.dtype is L.float32,
+            x.dtype == L.float32, y.dtype in (L.int64, L.long), L.bool.is_signed]), "X,L", False),
         ("nansum_nanmean", lambda L, x: L.nansum(x / (x > 0)) + x.nanmean(), "X", False),
         ("aminmax", lambda L, x: L.aminmax(x, dim=1).max, "X", False),
         ("nan_to_num", lambda L, x: L.nan_to_num(x / 0, posinf=1.0), "X", False),
@@ -439,8 +443,6 @@ def _augmented(x, y):
 GAPS = [
     ("data_is_a_tensor", lambda L, x: x.clone().data.mul_(2), "X", False,
      "Tensor.data is the NumPy array (autograd/tensor.py), not a Tensor"),
-    ("dtype_is_floating_point", lambda L, x: L.tensor([x.dtype.is_floating_point]), "X", False,
-     "dtype attributes (dtypes are NumPy dtypes: autograd/dtypes.py)"),
 ]
 
 IDIOMS = _idioms()

@@ -28,6 +28,7 @@ from .autograd.dtypes import (
     bfloat16,
     bool,
     double,
+    dtype,
     float,
     float16,
     float32,

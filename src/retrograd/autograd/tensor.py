@@ -11,6 +11,7 @@ from . import dtypes
 from .typeinfo import CPU, Size
 
 _ndarray = np.ndarray
+_DTYPES = dtypes._WRAPPED  # NumPy dtype -> rg.dtype
 
 
 class Tensor:
@@ -62,7 +63,10 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self.data.dtype
+        try:
+            return _DTYPES[self.data.dtype]
+        except KeyError:
+            return dtypes.wrap(self.data.dtype)
 
     @property
     def device(self):
@@ -336,14 +340,14 @@ class Tensor:
 def _constructor_array(args, dtype, legacy):
     """The array of `Tensor(*args)` (see Tensor.__init__); `legacy`: PyTorch's float default."""
     if not args:
-        return np.empty((0,), dtype=dtypes.as_dtype(dtype) or dtypes.get_default_dtype())
+        return np.empty((0,), dtype=dtypes.as_dtype(dtype) or dtypes.default_float())
     sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
     if all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
            for n in sizes) and (legacy or len(args) > 1):
         if any(n < 0 for n in sizes):
             raise ValueError(f"Tensor: sizes must be non-negative, got {tuple(sizes)}")
         return np.zeros(tuple(int(n) for n in sizes),
-                        dtype=dtypes.as_dtype(dtype) or dtypes.get_default_dtype())
+                        dtype=dtypes.as_dtype(dtype) or dtypes.default_float())
     if len(args) > 1:
         raise TypeError(
             f"Tensor: expected data, or sizes as ints, got {len(args)} arguments of types "
@@ -353,7 +357,7 @@ def _constructor_array(args, dtype, legacy):
     if isinstance(data, Tensor):
         return data.data if dtype is None else as_array(data.data, dtype)
     if legacy and dtype is None:
-        dtype = dtypes.get_default_dtype()
+        dtype = dtypes.default_float()
     return as_array(data, dtype)
 
 
@@ -403,7 +407,7 @@ def as_array(data, dtype=None):
         return array.astype(dtype, copy=False)
     kind = array.dtype.kind
     if kind == "f":
-        return array.astype(dtypes.get_default_dtype(), copy=False)
+        return array.astype(dtypes.default_float(), copy=False)
     if kind in "iu":
         return array.astype(np.int64, copy=False)
     if kind == "b":

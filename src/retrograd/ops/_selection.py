@@ -48,7 +48,7 @@ def _scalar_pair(x, y):
     """Two Python numbers as tensors of one dtype: PyTorch's (bool < int64 < default float)."""
     values = (x, y)
     if any(isinstance(v, (builtins.float, np.floating)) for v in values):
-        dtype = dtypes.get_default_dtype()
+        dtype = dtypes.default_float()
     elif all(isinstance(v, (builtins.bool, np.bool_)) for v in values):
         dtype = dtypes.bool
     else:

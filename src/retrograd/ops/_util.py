@@ -41,7 +41,7 @@ def operand(value, like, op_name):
                 return new_tensor(np.asarray(value))
         elif isinstance(value, (builtins.float, np.floating)):
             if not dtypes.is_floating(dtype):
-                dtype = dtypes.get_default_dtype()
+                dtype = dtypes.default_float()
         elif dtype.kind == "b":
             dtype = dtypes.int64
         return new_tensor(np.asarray(value, dtype=dtype))

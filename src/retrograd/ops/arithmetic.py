@@ -78,7 +78,7 @@ class Div(Op):
     def forward(x, y):
         out = np.true_divide(x, y)
         if x.dtype.kind in "iub" and y.dtype.kind in "iub":
-            out = out.astype(dtypes.get_default_dtype())  # PyTorch: int / int -> default float
+            out = out.astype(dtypes.default_float())  # PyTorch: int / int -> default float
         return out
 
     @staticmethod

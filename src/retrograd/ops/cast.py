@@ -100,7 +100,7 @@ def _type(self, dtype=None, non_blocking=False):
         name = dtype.rpartition(".")[2]
         dtype = next(d for d, n in _TYPE_NAMES.items() if n == name)
     legacy = getattr(dtype, "dtype", None)  # rg.LongTensor carries its dtype
-    return to(self, legacy if isinstance(legacy, np.dtype) else dtype)
+    return to(self, legacy if isinstance(legacy, (np.dtype, dtypes.dtype)) else dtype)
 
 
 _TYPE_NAMES = {

@@ -89,7 +89,7 @@ def _finish(array, requires_grad):
 
 
 def _dtype(dtype):
-    return dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    return dtypes.as_dtype(dtype) or dtypes.default_float()
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
@@ -120,7 +120,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         raise ValueError("arange: step must be non-zero")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
+        dtype = dtypes.int64 if is_int else dtypes.default_float()
     return _finish(np.arange(start, end, step).astype(dtypes.as_dtype(dtype)), requires_grad)
 
 

@@ -106,7 +106,7 @@ def _shape(size, where):
 
 
 def _float_dtype(dtype, where):
-    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    dtype = dtypes.as_dtype(dtype) or dtypes.default_float()
     if not dtypes.is_floating(dtype):
         raise TypeError(f"{where}: expected a floating dtype, got {dtype}")
     return dtype
