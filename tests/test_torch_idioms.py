@@ -31,6 +31,20 @@ DATA = {
     "I": np.array([2, 0, 3]),
     "M": _RNG.random((4, 5)) > 0.5,
     "T": np.array([1.0, 0.0, 1.0, 1.0, 0.0], dtype=np.float32),  # binary targets
+    # for the model-code idioms below
+    "K": (_RNG.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32),  # conv (out, in, kh, kw)
+    "K1": (_RNG.standard_normal((4, 3, 1, 1)) * 0.3).astype(np.float32),  # 1x1 shortcut conv
+    "KT": (_RNG.standard_normal((4, 3, 4, 4)) * 0.3).astype(np.float32),  # conv-transpose (in,out)
+    "Z": _RNG.standard_normal((2, 4, 1, 1)).astype(np.float32),  # DCGAN latent
+    "G": _RNG.uniform(0.5, 1.5, 3).astype(np.float32),  # norm gains
+    "ENC": _RNG.standard_normal((2, 5, 4)).astype(np.float32),  # encoder outputs (B, S, H)
+    "H": _RNG.standard_normal((2, 4)).astype(np.float32),  # decoder hidden (B, H)
+    "WA": (_RNG.standard_normal((4, 8)) * 0.5).astype(np.float32),  # attention (H, 2H)
+    "EPS": _RNG.standard_normal((4, 5)).astype(np.float32),  # reparameterisation noise
+    "R": np.array([1.0, 0.0, 0.5, 2.0], dtype=np.float32),  # rewards
+    "BOX": np.array([[0, 0, 2, 2], [1, 1, 3, 4], [0.5, 0, 1.5, 3]], dtype=np.float32),
+    "SRC_LEN": np.array([5, 3]),
+    "TOK": np.array([[3, 1, 4, 1], [5, 0, 2, 0]]),  # token ids (B, T), 0 = padding
 }
 
 
@@ -417,6 +431,293 @@ def _idioms():
     ]
 
 
+def _model_idioms():
+    """Idioms as they appear in real model code: DCGAN, ResNet, VAE, seq2seq attention, policy
+    gradients, transformers, detection, contrastive learning, GNN message passing."""
+    return [
+        # ------------------------------------------------------------ DCGAN
+        ("dcgan_generator", _dcgan_generator, "Z,KT,G", True),
+        ("dcgan_discriminator_loss", _dcgan_discriminator_loss, "IMG,K", True),
+        ("wgan_gradient_penalty", _gradient_penalty, "IMG,K", True),
+        # ------------------------------------------------------------ ResNet
+        ("resnet_basic_block", _resnet_block, "IMG,K,K1,G", True),
+        ("resnet_stem_and_head", lambda L, x, k: L.flatten(L.nn.functional.adaptive_avg_pool2d(
+            L.nn.functional.max_pool2d(L.relu(L.nn.functional.conv2d(x, k, padding=1)), 3, 2, 1),
+            (1, 1)), 1), "IMG,K", True),
+        ("batch_norm_running_stats", _batch_norm_running, "IMG,G", True),
+        ("group_instance_layer_norm", lambda L, x, g: L.nn.functional.group_norm(x, 3, g)
+         + L.nn.functional.instance_norm(x) + L.nn.functional.layer_norm(x, x.shape[1:]),
+         "IMG,G", True),
+        ("avg_pool_ceil_no_pad", lambda L, x: L.nn.functional.avg_pool2d(
+            x, 3, 2, 1, ceil_mode=True, count_include_pad=False), "IMG", True),
+        ("unet_up_concat", lambda L, x: L.cat([L.nn.functional.interpolate(
+            x[:, :, ::2, ::2], scale_factor=2, mode="nearest"), x], dim=1), "IMG", True),
+        ("upsample_pixelshuffle_pad_modules", lambda L, x: L.nn.ReflectionPad2d(1)(
+            L.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)(x)).sum()
+         + L.nn.PixelShuffle(2)(L.nn.ZeroPad2d((1, 0, 1, 0))(x).repeat(1, 4, 1, 1)[:, :8]),
+         "IMG", True),
+        # ------------------------------------------------------------ VAE
+        ("vae_reparameterize_loss", _vae_loss, "X,Y,EPS,PROB", True),
+        ("vae_kl_distributions", lambda L, mu, logvar: L.distributions.kl_divergence(
+            L.distributions.Normal(mu, (0.5 * logvar).exp()),
+            L.distributions.Normal(L.zeros_like(mu), L.ones_like(mu))).sum(1).mean(), "X,Y",
+         True),
+        # ------------------------------------------------------------ seq2seq attention
+        ("bahdanau_attention", _bahdanau, "H,ENC,WA,V,SRC_LEN", True),
+        ("luong_dot_attention", lambda L, h, enc: L.bmm(
+            L.softmax(L.bmm(enc, h.unsqueeze(2)).squeeze(2), dim=1).unsqueeze(1), enc)
+         .squeeze(1), "H,ENC", True),
+        ("teacher_forcing_ce", lambda L, s, t: L.nn.functional.cross_entropy(
+            s.view(-1, 4), (t[:, :3] % 4).reshape(-1), ignore_index=0), "S,TOK", True),
+        ("ce_class_dim_1", lambda L, s, t: L.nn.functional.cross_entropy(
+            s.transpose(1, 2), t[:, :3] % 4, reduction="none"), "S,TOK", True),
+        # ------------------------------------------------------------ reinforcement learning
+        ("reinforce_categorical", _reinforce, "X,A,R", True),
+        ("actor_critic_normal", lambda L, x, p, y: -(L.distributions.Normal(x[:, 0], p[:, 0])
+                                                     .log_prob(y[:, 0]) * y[:, 1]).mean()
+         + 0.5 * (x[:, 1] - y[:, 2]).pow(2).mean(), "X,POS,Y", True),
+        ("bernoulli_policy", lambda L, x, t: L.distributions.Bernoulli(logits=x[0])
+         .log_prob(t).sum() + L.distributions.Bernoulli(logits=x[0]).entropy().sum(), "X,T",
+         True),
+        ("ppo_clipped_objective", _ppo, "X,Y,R", True),
+        ("dqn_td_target", lambda L, q, q2, a, r: L.nn.functional.smooth_l1_loss(
+            q[:, :3].gather(1, a.unsqueeze(1)).squeeze(1),
+            r + 0.99 * q2[:, :3].max(1)[0].detach()), "X,Y,A,R", True),
+        # ------------------------------------------------------------ transformers
+        ("nanogpt_causal_attention", _causal_attention, "Q", True),
+        ("rms_norm_manual", lambda L, x, g: x * L.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6)
+         * g, "X,V", True),
+        ("rotary_embedding", _rotary, "S", True),
+        ("top_k_filter_sampling_probs", _top_k_probs, "X", True),
+        ("token_embedding_positions", lambda L, w, t: L.nn.functional.embedding(t % 3, w)
+         + L.arange(4).unsqueeze(-1).float() * 0.1, "W,TOK", True),
+        ("padding_mask", lambda L, t: (t != 0).unsqueeze(1).unsqueeze(2).expand(-1, 1, 4, -1),
+         "TOK", False),
+        ("masked_mean_pool", lambda L, s, t: (s * (t[:, :3] != 0).float().unsqueeze(-1)).sum(1)
+         / (t[:, :3] != 0).sum(1, keepdim=True).clamp(min=1), "S,TOK", True),
+        ("beam_search_step", lambda L, x: L.stack([x.view(-1).topk(3)[1] // 5,
+                                                   x.view(-1).topk(3)[1] % 5,
+                                                   L.div(x.view(-1).topk(3)[1], 5,
+                                                         rounding_mode="floor")]), "X", False),
+        ("beam_scores", lambda L, x: x.log_softmax(-1).view(-1).topk(3).values, "X", True),
+        ("vit_patchify_unfold", lambda L, x: x.unfold(2, 2, 2).unfold(3, 2, 2)
+         .permute(0, 2, 3, 1, 4, 5).reshape(2, 4, 12), "IMG", True),
+        ("vit_conv_patch_cls_token", lambda L, x, k, v: L.cat([
+            v[:4].view(1, 1, 4).expand(2, -1, -1),
+            L.nn.functional.conv2d(x, k[:, :, :2, :2], stride=2).flatten(2).transpose(1, 2)],
+            dim=1), "IMG,K,V", True),
+        ("gelu_tanh_manual", lambda L, x: 0.5 * x * (1 + L.tanh(math.sqrt(2 / math.pi)
+                                                                * (x + 0.044715 * x.pow(3)))),
+         "X", True),
+        ("swiglu", lambda L, x, y: L.nn.functional.silu(x) * y, "X,Y", True),
+        ("temperature_gumbel_free_sample_probs", lambda L, x: L.softmax(x / 0.7, dim=-1)
+         .cumsum(-1), "X", True),
+        # ------------------------------------------------------------ recurrent cells by hand
+        ("gru_cell_manual", _gru_cell, "ENC,H,WA", True),
+        ("lstm_cell_manual", lambda L, s, h: _lstm_cell(L, s, h), "S,H", True),
+        ("conv1d_causal_dilated", lambda L, s, q: L.nn.functional.conv1d(
+            L.nn.functional.pad(s.transpose(1, 2), (4, 0)), q[0].transpose(1, 2), dilation=2),
+         "S,Q", True),
+        # ------------------------------------------------------------ losses in the wild
+        ("label_smoothing_manual", lambda L, x, y: -((L.nn.functional.one_hot(y, 5) * 0.9
+                                                      + 0.02) * L.nn.functional.log_softmax(
+            x, -1)).sum(-1).mean(), "X,L", True),
+        ("focal_loss", lambda L, x, y: ((1 - L.exp(-L.nn.functional.cross_entropy(
+            x, y, reduction="none"))) ** 2 * L.nn.functional.cross_entropy(
+            x, y, reduction="none")).mean(), "X,L", True),
+        ("info_nce", lambda L, x, y: L.nn.functional.cross_entropy(
+            L.nn.functional.normalize(x, dim=1) @ L.nn.functional.normalize(y, dim=1).T / 0.1,
+            L.arange(4)), "X,Y", True),
+        ("triplet_manual_and_builtin", lambda L, x, y, e: L.relu(
+            (x - y).pow(2).sum(1) - (x - e).pow(2).sum(1) + 1.0).mean()
+         + L.nn.functional.triplet_margin_loss(x, y, e), "X,Y,EPS", True),
+        ("dice_loss", lambda L, x, y: 1 - (2 * (L.sigmoid(x) * (y > 0).float()).sum() + 1)
+         / (L.sigmoid(x).sum() + (y > 0).float().sum() + 1), "X,Y", True),
+        ("kl_log_target_huber_gaussian_nll", lambda L, x, y, p: L.nn.functional.kl_div(
+            x.log_softmax(-1), y.log_softmax(-1), reduction="batchmean", log_target=True)
+         + L.nn.functional.huber_loss(x, y, delta=0.5)
+         + L.nn.functional.gaussian_nll_loss(x, y, p), "X,Y,POS", True),
+        ("bce_pos_weight", lambda L, x, t: L.nn.functional.binary_cross_entropy_with_logits(
+            x, t.expand(4, 5), pos_weight=L.full((5,), 2.0)), "X,T", True),
+        ("nll_class_weights", lambda L, x, y: L.nn.functional.nll_loss(
+            x.log_softmax(1), y, weight=L.tensor([1.0, 2.0, 0.5, 1.0, 3.0])), "X,L", True),
+        ("cross_entropy_soft_targets", lambda L, x, y: L.nn.functional.cross_entropy(
+            x, y.softmax(-1)), "X,Y", True),
+        # ------------------------------------------------------------ detection, geometry
+        ("box_iou", _box_iou, "BOX", True),
+        ("rbf_kernel", lambda L, x, y: L.exp(-L.cdist(x, y).pow(2) / 2), "X,Y", True),
+        ("grad_norm_clip_coef", lambda L, x, y: (1.0 / (L.norm(L.stack([x.norm(2), y.norm(2)]),
+                                                              2) + 1e-6)).clamp(max=1.0) * x,
+         "X,Y", True),
+        # ------------------------------------------------------------ graphs, sets, augmentations
+        ("gnn_message_passing", lambda L, x: L.zeros(3, 5).index_add(
+            0, L.tensor([0, 1, 2, 0]), x[L.tensor([1, 2, 3, 3])]) / L.bincount(
+            L.tensor([0, 1, 2, 0]), minlength=3).clamp(min=1).unsqueeze(1), "X", True),
+        ("gnn_scatter_mean_max", lambda L, x: L.zeros(2, 5).scatter_reduce(
+            0, L.tensor([0, 1, 1, 0]).unsqueeze(1).expand(-1, 5), x, reduce="mean",
+            include_self=False) + L.zeros(2, 5).scatter_reduce(
+            0, L.tensor([1, 1, 0, 0]).unsqueeze(1).expand(-1, 5), x, reduce="amax",
+            include_self=False), "X", True),
+        ("embedding_bag_sum_offsets", lambda L, w, t: L.nn.functional.embedding_bag(
+            t.view(-1) % 3, w, L.tensor([0, 3, 5]), mode="sum"), "W,TOK", True),
+        ("mixup", lambda L, x: 0.3 * x + 0.7 * x[L.tensor([2, 0, 3, 1])], "X", True),
+        ("ema_update_no_grad", _ema, "X,Y", False),
+        ("cutout_mask", lambda L, x: x * (1 - L.nn.functional.pad(
+            L.ones(1, 1, 2, 2), (1, 1, 0, 2))), "IMG", True),
+        ("nan_safe_log", lambda L, p: L.log(p.clamp(min=1e-8)).nan_to_num(neginf=-20.0), "PROB",
+         True),
+        ("running_quantile_clip", lambda L, x: x.clamp(max=L.quantile(x, 0.9).item()), "X",
+         True),
+        ("logcumsumexp_cummax", lambda L, x: x.logcumsumexp(1) + x.cummax(1).values, "X", True),
+        ("entropy_xlogy", lambda L, p: -L.xlogy(p, p).sum(-1), "PROB", True),
+        ("similarity_modules", lambda L, x, y: L.nn.CosineSimilarity(dim=1)(x, y)
+         + L.nn.PairwiseDistance(p=1.0)(x, y), "X,Y", True),
+        ("fold_unfold_modules", lambda L, x: L.nn.Fold((4, 4), 2, stride=2)(
+            L.nn.Unfold(2, stride=2)(x) * 2), "IMG", True),
+        ("channel_shuffle_softmax2d", lambda L, x: L.nn.Softmax2d()(
+            L.nn.ChannelShuffle(3)(x.repeat(1, 2, 1, 1))), "IMG", True),
+    ]
+
+
+def _dcgan_generator(L, z, w, g):
+    F = L.nn.functional
+    h = F.conv_transpose2d(z, w, stride=1, padding=0)  # (2, 3, 4, 4)
+    h = F.relu(F.batch_norm(h, None, None, g, None, training=True))
+    return L.tanh(F.conv_transpose2d(h, w[:3, :2], stride=2, padding=1))  # (2, 2, 8, 8)
+
+
+def _critic(L, img, k, smooth=False):
+    F = L.nn.functional
+    h = F.conv2d(img, k, stride=2, padding=1)  # (2, 4, 2, 2)
+    # A smooth activation for the gradient penalty, whose own gradient then depends on img
+    # (through leaky_relu it would be zero: torch returns zeros there, retrograd None).
+    h = F.silu(h) if smooth else F.leaky_relu(h, 0.2)
+    return h.mean((1, 2, 3))
+
+
+def _dcgan_discriminator_loss(L, img, k):
+    F = L.nn.functional
+    real = _critic(L, img, k).view(-1)
+    fake = _critic(L, L.tanh(img.flip(3)).detach(), k).view(-1)
+    return (F.binary_cross_entropy_with_logits(real, L.full((2,), 1.0))
+            + F.binary_cross_entropy_with_logits(fake, L.zeros_like(fake)))
+
+
+def _gradient_penalty(L, img, k):
+    d = _critic(L, img, k, smooth=True)
+    (grads,) = L.autograd.grad(d, img, grad_outputs=L.ones_like(d), create_graph=True)
+    return ((grads.view(2, -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def _resnet_block(L, x, k, k1, g):
+    F = L.nn.functional
+    out = F.relu(F.batch_norm(F.conv2d(x, k, padding=1), None, None, g.repeat(2)[:4], None,
+                              training=True))
+    shortcut = F.conv2d(x, k1, stride=1)
+    return F.relu(out + shortcut)
+
+
+def _batch_norm_running(L, x, g):
+    running_mean, running_var = L.zeros(3), L.ones(3)
+    out = L.nn.functional.batch_norm(x, running_mean, running_var, g, None, training=True,
+                                     momentum=0.1)
+    return out.mean((0, 2, 3)) + running_mean + running_var
+
+
+def _vae_loss(L, mu, logvar, eps, target):
+    F = L.nn.functional
+    std = L.exp(0.5 * logvar)
+    z = mu + eps * std
+    recon = F.binary_cross_entropy(L.sigmoid(z), target, reduction="sum")
+    kld = -0.5 * L.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return recon + kld
+
+
+def _bahdanau(L, hidden, enc, w, v, src_len):
+    F = L.nn.functional
+    h = hidden.unsqueeze(1).repeat(1, enc.shape[1], 1)
+    energy = L.tanh(L.cat((h, enc), dim=2) @ w.t())
+    scores = L.sum(v[:4] * energy, dim=2)
+    mask = L.arange(enc.shape[1])[None, :] < src_len[:, None]
+    weights = F.softmax(scores.masked_fill(mask == 0, -1e10), dim=1)
+    return L.bmm(weights.unsqueeze(1), enc).squeeze(1)
+
+
+def _reinforce(L, x, actions, rewards):
+    discounted, g = [], 0.0
+    for r in reversed(rewards.tolist()):
+        g = r + 0.99 * g
+        discounted.insert(0, g)
+    returns = L.tensor(discounted)
+    returns = (returns - returns.mean()) / (returns.std() + 1e-8)
+    dist = L.distributions.Categorical(logits=x[:, :3])
+    return -(dist.log_prob(actions) * returns).sum() - 0.01 * dist.entropy().mean()
+
+
+def _ppo(L, new, old, advantages):
+    dist_new = L.distributions.Categorical(logits=new[:, :3])
+    dist_old = L.distributions.Categorical(logits=old[:, :3].detach())
+    actions = L.tensor([0, 2, 1, 1])
+    ratio = L.exp(dist_new.log_prob(actions) - dist_old.log_prob(actions))
+    clipped = L.clamp(ratio, 0.8, 1.2)
+    return -L.min(ratio * advantages, clipped * advantages).mean()
+
+
+def _causal_attention(L, q):
+    b, h, t, d = q.shape
+    k, v = q.flip(2), q * 0.5
+    att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+    mask = L.tril(L.ones(t, t)).view(1, 1, t, t)
+    att = L.nn.functional.softmax(att.masked_fill(mask[:, :, :t, :t] == 0, float("-inf")), -1)
+    return (att @ v).transpose(1, 2).contiguous().view(b, t, h * d)
+
+
+def _rotary(L, x):
+    inv_freq = 1.0 / (10000 ** (L.arange(0, 4, 2).float() / 4))
+    freqs = L.outer(L.arange(x.shape[1]).float(), inv_freq)
+    cos, sin = freqs.cos(), freqs.sin()
+    x1, x2 = x[..., ::2], x[..., 1::2]
+    return L.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+
+def _top_k_probs(L, logits):
+    v, _ = L.topk(logits, 2)
+    out = logits.clone()
+    out[out < v[:, [-1]]] = -float("inf")
+    return L.nn.functional.softmax(out / 0.8, dim=-1)
+
+
+def _gru_cell(L, enc, h, w):
+    x = enc[:, 0]
+    xh = L.cat([x, h], dim=1)
+    z = L.sigmoid(xh @ w.t())
+    n = L.tanh(xh @ w.flip(0).t())
+    return (1 - z) * n + z * h
+
+
+def _lstm_cell(L, s, h):
+    gates = s.reshape(2, 12)
+    i, f, g, o = gates.chunk(4, 1)
+    c = L.sigmoid(f) * h[:, :3] + L.sigmoid(i) * L.tanh(g)
+    return L.sigmoid(o) * L.tanh(c)
+
+
+def _box_iou(L, b):
+    lt = L.max(b[:, None, :2], b[None, :, :2])
+    rb = L.min(b[:, None, 2:], b[None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / (area[:, None] + area[None, :] - inter)
+
+
+def _ema(L, x, y):
+    ema = x.clone()
+    with L.no_grad():
+        ema.mul_(0.99).add_(y.detach(), alpha=0.01)
+    return ema
+
+
 def _act(L, x):
     F = L.nn.functional
     return (F.relu(x) + F.gelu(x) + F.silu(x) + F.elu(x) + F.sigmoid(x) + F.tanh(x)
@@ -445,7 +746,7 @@ GAPS = [
      "Tensor.data is the NumPy array (autograd/tensor.py), not a Tensor"),
 ]
 
-IDIOMS = _idioms()
+IDIOMS = _idioms() + _model_idioms()
 PARAMS = [pytest.param(*case, id=case[0]) for case in IDIOMS] + [
     pytest.param(*case[:4], id=case[0], marks=pytest.mark.xfail(reason=case[4]))
     for case in GAPS
