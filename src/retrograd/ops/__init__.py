@@ -12,6 +12,7 @@ from . import (
     comparison,
     conv,
     creation,
+    ctc,
     distance,
     indexing,
     inplace,
@@ -49,6 +50,7 @@ from .cast import *  # noqa: F403
 from .comparison import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .creation import *  # noqa: F403
+from .ctc import *  # noqa: F403
 from .distance import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .inplace import *  # noqa: F403
@@ -85,6 +87,7 @@ _CATEGORIES = (
     comparison,
     conv,
     creation,
+    ctc,
     distance,
     indexing,
     inplace,

@@ -8,6 +8,7 @@ from ._conv import *  # noqa: F403
 from ._dropout import *  # noqa: F403
 from ._linear import *  # noqa: F403
 from ._loss import *  # noqa: F403
+from ._loss_more import *  # noqa: F403
 from ._misc import *  # noqa: F403
 from ._normalization import *  # noqa: F403
 from ._pooling import *  # noqa: F403
