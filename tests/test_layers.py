@@ -21,6 +21,7 @@ LAYERS = {
     "retrograd.ops": "ops",
     "retrograd.linalg": "ops",  # rg.linalg: torch.linalg's names over the linalg ops
     "retrograd.func": "func",  # function transforms (grad, jvp, jacrev, hessian...)
+    "retrograd.autograd.functional": "func",  # torch.autograd.functional over rg.func
     "retrograd.nn": "nn",
     "retrograd.distributions": "nn",  # sampling and likelihoods, built from ops and F
     "retrograd.cuda": "autograd",  # torch.cuda's queries, answering "no GPU" (imports nothing)

@@ -24,6 +24,7 @@ from . import (
     utils,
     viz,
 )
+from .autograd import functional as _autograd_functional
 from .autograd.dtypes import (
     bfloat16,
     bool,
@@ -59,6 +60,7 @@ from .serialization import load, save
 from .utils import checkpoint as _checkpoint
 
 del _checkpoint  # imported for rg.utils.checkpoint (the data-layer utils package can't)
+del _autograd_functional  # imported for rg.autograd.functional (it needs rg.func)
 
 # After the rest: they build on all of it (distributed imports no MPI until it is used).
 from . import distributed, train  # noqa: E402

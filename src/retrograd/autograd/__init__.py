@@ -2,6 +2,7 @@
 
 from . import graph
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .compat import Variable, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -18,6 +19,7 @@ __all__ = [
     "Op",
     "REGISTRY",
     "Tensor",
+    "Variable",
     "apply",
     "backward",
     "detect_anomaly",
@@ -28,6 +30,7 @@ __all__ = [
     "graph",
     "inference_mode",
     "is_anomaly_enabled",
+    "set_detect_anomaly",
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",
