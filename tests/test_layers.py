@@ -20,6 +20,7 @@ LAYERS = {
     "retrograd.autograd": "autograd",
     "retrograd.ops": "ops",
     "retrograd.linalg": "ops",  # rg.linalg: torch.linalg's names over the linalg ops
+    "retrograd.special": "ops",  # rg.special: torch.special's names over the ops
     "retrograd.func": "func",  # function transforms (grad, jvp, jacrev, hessian...)
     "retrograd.autograd.functional": "func",  # torch.autograd.functional over rg.func
     "retrograd.nn": "nn",

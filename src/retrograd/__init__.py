@@ -21,6 +21,7 @@ from . import (
     nn,
     ops,
     optim,
+    special,
     utils,
     viz,
 )

@@ -14,6 +14,7 @@ from . import (
     creation,
     ctc,
     distance,
+    gamma,
     indexing,
     inplace,
     inplace_extra,
@@ -52,6 +53,7 @@ from .conv import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .ctc import *  # noqa: F403
 from .distance import *  # noqa: F403
+from .gamma import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .inplace import *  # noqa: F403
 from .inplace_extra import *  # noqa: F403
@@ -89,6 +91,7 @@ _CATEGORIES = (
     creation,
     ctc,
     distance,
+    gamma,
     indexing,
     inplace,
     inplace_extra,

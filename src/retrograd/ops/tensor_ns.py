@@ -15,6 +15,7 @@ from .comparison import maximum, minimum, where
 from .conv import conv2d, conv2d_weight
 from .conv import conv_transpose2d_ns as conv_transpose2d
 from .creation import eye, ones_like, zeros_like
+from .gamma import digamma, lgamma, polygamma
 from .indexing import index_backward
 from .indexing import index_normalized as index
 from .indexing import index_put_normalized as index_put
@@ -89,4 +90,7 @@ __all__ = [
     "inverse",
     "solve",
     "logcumsumexp",
+    "lgamma",
+    "digamma",
+    "polygamma",
 ]
