@@ -37,6 +37,11 @@ MATMUL_SHAPES = [
 ]
 
 SPECS = [
+    OpSpec("linear", lambda x, w, b: rg.linear(x, w, b), lambda x, w, b: x @ w.T + b,
+           [((4, 3), (5, 3), (5,)), ((2, 4, 3), (5, 3), (5,)), ((3,), (2, 3), (2,)),
+            ((0, 3), (2, 3), (2,))]),
+    OpSpec("linear", lambda x, w: rg.linear(x, w), lambda x, w: x @ w.T,
+           [((4, 3), (5, 3)), ((2, 2, 3), (4, 3))], name="linear_no_bias"),
     OpSpec("matmul", lambda x, y: x @ y, np.matmul, MATMUL_SHAPES),
     OpSpec("matmul", lambda x, y: rg.mm(x, y), np.matmul, [((3, 4), (4, 2))], name="mm"),
     OpSpec("matmul", lambda x, y: rg.bmm(x, y), np.matmul, [((2, 3, 4), (2, 4, 2))],

@@ -8,6 +8,7 @@ float32's range or precision. Ops in neither list run in whatever dtype their in
 """
 
 LOWER_PRECISION = (
+    "linear",
     "matmul",
     "einsum",
     "conv2d",

@@ -16,6 +16,7 @@ from ._einsum import contraction_path, einsum_vjp, parse_einsum
 from ._util import Tensor, apply, operand
 
 __all__ = [
+    "linear",
     "matmul",
     "mm",
     "bmm",
@@ -91,6 +92,79 @@ def _matmul_vjp_matrices(ns, g, x, y, needs):
         else:
             gy = ns.matmul(ns.mT(x), g)  # the engine sums broadcast batch dimensions
     return gx, gy
+
+
+# ----------------------------------------------------------------------------------- linear
+class Linear(Op):
+    """input @ weight.T (+ bias) for input (*, in), weight (out, in), bias (out,).
+
+    NOTE: a primitive rather than matmul(input, weight.T) + bias, for speed (it is the layer
+    of every MLP): one node instead of three, the weight gradient comes out of one GEMM in the
+    weight's own (out, in) layout (no transposed view to copy into `.grad`), and the bias
+    gradient is the engine's sum over the rows.
+    """
+
+    name = "linear"
+    input_names = ("input", "weight", "bias")
+    save = (0, 1)
+
+    @staticmethod
+    def forward(x, w, b=None):
+        try:
+            out = np.matmul(x, w.T)
+        except ValueError:
+            raise ValueError(
+                _matmul_error(x.shape, w.T.shape, "linear").replace(
+                    f"by {tuple(w.T.shape)}", f"by the transpose of weight {tuple(w.shape)}"
+                )
+            ) from None
+        if b is not None:
+            out += b  # out is a fresh array
+        return out
+
+    @staticmethod
+    def vjp(ns, g, saved, params, needs):
+        x, w = saved
+        gx = ns.matmul(g, w) if needs[0] else None
+        gw = None
+        if needs[1]:
+            if x.ndim == 1:
+                gw = ns.unsqueeze(g, -1) * ns.unsqueeze(x, 0)
+            else:  # every leading dimension is a row of one GEMM: (out, rows) @ (rows, in)
+                rows = _math.prod(x.shape[:-1])
+                gw = ns.matmul(
+                    ns.mT(ns.reshape(g, (rows, w.shape[0]))), ns.reshape(x, (rows, w.shape[1]))
+                )
+        if len(needs) == 2:
+            return gx, gw
+        return gx, gw, (g if needs[2] else None)  # the engine sums g down to the bias shape
+
+    @staticmethod
+    def jvp(ns, ts, xs, out, params):
+        x, w = xs[0], xs[1]
+        t = np.matmul(ts[0], w.T) + np.matmul(x, ts[1].T)
+        return t + ts[2] if len(xs) == 3 else t
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias (torch.nn.functional.linear), as one primitive."""
+    if weight.data.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {tuple(weight.shape)}")
+    if bias is not None and bias.data.shape != (weight.data.shape[0],):
+        raise ValueError(
+            f"linear: bias must have shape ({weight.data.shape[0]},) to match weight "
+            f"{tuple(weight.shape)}, got {tuple(bias.shape)}"
+        )
+    if input.data.ndim == 0:
+        raise ValueError("linear: input must have at least 1 dimension, got a 0-d tensor")
+    dtype = input.data.dtype
+    if weight.data.dtype != dtype or (bias is not None and bias.data.dtype != dtype):
+        _same_dtype(input, weight, "linear")
+        if bias is not None:
+            _same_dtype(input, bias, "linear")
+    if bias is None:
+        return apply(Linear, input, weight)
+    return apply(Linear, input, weight, bias)
 
 
 def _matmul_error(xs, ys, name="matmul"):

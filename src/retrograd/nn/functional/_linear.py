@@ -1,17 +1,15 @@
 """linear and bilinear, as torch.nn.functional."""
 
-from ...ops.linalg import einsum, matmul
+from ...ops.linalg import einsum
+from ...ops.linalg import linear as _linear_op
 
 __all__ = ["linear", "bilinear"]
 
 
 def linear(input, weight, bias=None):
-    """input @ weight.T + bias: one matmul and one broadcast add (input (*, in), weight
-    (out, in), bias (out,))."""
-    out = matmul(input, weight.T)
-    if bias is not None:
-        out = out + bias
-    return out
+    """input @ weight.T + bias for input (*, in), weight (out, in), bias (out,): one primitive
+    (`rg.linear`, ops/linalg.py)."""
+    return _linear_op(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None):
