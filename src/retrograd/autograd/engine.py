@@ -9,6 +9,7 @@ node runs, so memory for gradients is released as the walk goes. After the walk 
 arrays are released unless `retain_graph=True`.
 """
 
+import gc
 import operator
 import sys
 
@@ -75,6 +76,11 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
     """The walk, then the callbacks queued during it (`hooks.queue_callback`), in order."""
     callbacks = []
     hooks.CALLBACKS.append(callbacks)
+    # NOTE: the walk makes no reference cycles, but its many small allocations would trigger
+    # Python's cyclic GC, whose full collections scan the whole (large, alive) graph: a third
+    # of the walk's time on a 20,000-node graph. Collection resumes when the walk ends.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         found = _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate)
         i = 0
@@ -83,6 +89,8 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
             i += 1
     finally:
         hooks.CALLBACKS.pop()
+        if collecting:
+            gc.enable()
     return found
 
 
