@@ -229,21 +229,21 @@ def check_no_sync_is_local():
 
 
 def check_gradient_layouts():
-    """A Linear weight's gradient comes out of backward in Fortran order and goes through its
-    bucket that way; when the ranks lay one out differently, the bucket is reduced again."""
+    """A Linear weight's gradient comes out of backward in C order and goes through its bucket
+    that way; when the ranks lay one out differently, the bucket is reduced again."""
     local = [mlp(0) for _ in range(WORLD)]
     for r, m in enumerate(local):
         F.mse_loss(m(rg.tensor(X[0, r * B:(r + 1) * B])), rg.tensor(Y[0, r * B:(r + 1) * B])
                    ).backward()
-    assert local[0][0].weight.grad.data.flags.f_contiguous  # the premise of the fast path
+    assert local[0][0].weight.grad.data.flags.c_contiguous  # the premise of the fast path
     want = {n: (p.grad.data + q.grad.data) / 2
             for (n, p), q in zip(local[0].named_parameters(), local[1].parameters())}
     for mixed in (False, True):
         model = mlp(0)
         ddp = DDP(model)
-        if mixed and RANK == 1:  # rank 1 hands its weight gradients over in C order
+        if mixed and RANK == 1:  # rank 1 hands its weight gradients over in Fortran order
             for p in model.parameters():
-                p.register_hook(lambda g: rg.tensor(np.ascontiguousarray(g.data)))
+                p.register_hook(lambda g: rg.tensor(np.asfortranarray(g.data)))
         for _ in range(2):  # the second pass writes into the existing .grad arrays
             model.zero_grad(set_to_none=False)
             x = rg.tensor(X[0, RANK * B:(RANK + 1) * B])
