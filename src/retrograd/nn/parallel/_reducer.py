@@ -10,9 +10,9 @@ the engine runs after the walk: it fills the slots of parameters that got no gra
 zeros, starts the remaining buckets, waits for all of them, divides by the world size and
 copies the averages back into `.grad`.
 
-A gradient is copied into its slot in its own memory order: the weight gradient of a Linear
-layer comes out of its matmul transposed (Fortran order), and a plain copy of it is 10x faster
-than a transposing one, both ways. Each slot's order travels with the bucket as one extra
+A gradient is copied into its slot in its own memory order: a weight used as `x @ w` gets its
+gradient from a matmul transposed (Fortran order), and a plain copy of it is 10x faster than a
+transposing one, both ways. Each slot's order travels with the bucket as one extra
 element per parameter (0 for C order, 1 for Fortran order), summed with the rest: a sum other
 than 0 or the world size means the ranks laid a gradient out differently, and that bucket is
 reduced again in C order.
