@@ -21,6 +21,7 @@ LAYERS = {
     "retrograd.ops": "ops",
     "retrograd.linalg": "ops",  # rg.linalg: torch.linalg's names over the linalg ops
     "retrograd.special": "ops",  # rg.special: torch.special's names over the ops
+    "retrograd.testing": "autograd",  # rg.testing.assert_close (Tensors and NumPy only)
     "retrograd.func": "func",  # function transforms (grad, jvp, jacrev, hessian...)
     "retrograd.autograd.functional": "func",  # torch.autograd.functional over rg.func
     "retrograd.nn": "nn",

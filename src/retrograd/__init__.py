@@ -22,6 +22,7 @@ from . import (
     ops,
     optim,
     special,
+    testing,
     utils,
     viz,
 )
@@ -53,9 +54,11 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .autograd.printing import get_printoptions, set_printoptions
 from .autograd.tensor import Tensor, is_tensor
 from .autograd.typeinfo import Size, device, finfo, iinfo
 from .ops import *  # noqa: F403
+from .ops import random
 from .runtime import *  # noqa: F403
 from .serialization import load, save
 from .utils import checkpoint as _checkpoint

@@ -94,3 +94,26 @@ def test_is_nonzero_and_is_same_size():
         rg.is_nonzero(rg.ones(2))
     assert rg.ones(2, 3).is_same_size(rg.zeros(2, 3))
     assert not rg.is_same_size(rg.ones(2, 3), rg.ones(3, 2))
+
+
+def test_apply_and_map_match_torch():
+    ours, theirs = rg.tensor([1.0, -2.0, 3.0]), torch.tensor([1.0, -2.0, 3.0])
+    for t in (ours, theirs):
+        t.apply_(lambda v: v * v + 1)
+        t.map_(t.new_tensor([1.0, 2.0, 3.0]), lambda a, b: a - b)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    with pytest.raises(RuntimeError, match="apply_"):
+        rg.ones(2, requires_grad=True).apply_(abs)
+
+
+def test_fork_rng_restores_the_generator():
+    rg.manual_seed(3)
+    with rg.random.fork_rng():
+        inside = rg.rand(3)
+    after = rg.rand(3)
+    np.testing.assert_array_equal(inside.data, after.data)
+
+
+def test_module_share_memory_and_to_empty():
+    model = rg.nn.Linear(2, 2)
+    assert model.share_memory() is model and model.to_empty(device="cpu") is model

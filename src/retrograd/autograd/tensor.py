@@ -7,7 +7,7 @@ upward imports.
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, printing
 from .typeinfo import CPU, Size
 
 _ndarray = np.ndarray
@@ -315,9 +315,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- display
     def __repr__(self):
-        body = np.array2string(
-            self.data, separator=", ", precision=4, threshold=200, prefix="tensor("
-        )
+        body = printing.array_to_string(self.data)
         extras = []
         dtype = self.data.dtype
         # As in PyTorch: the dtypes that Python numbers produce by default go unmentioned.

@@ -276,6 +276,14 @@ class Module:
     def type(self, dst_type):
         return self.to(dst_type)
 
+    def share_memory(self):
+        """For torch.multiprocessing code: the arrays are plain NumPy memory; returns self."""
+        return self
+
+    def to_empty(self, *, device=None, recurse=True):
+        """For meta-device initialisation code: the parameters exist already; returns self."""
+        return self
+
     def cpu(self):
         return self
 

@@ -220,3 +220,22 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 TENSOR_METHODS = {}
+
+
+class fork_rng:  # noqa: N801 - PyTorch's name
+    """Context manager (torch.random.fork_rng): the default generator's state is restored on
+    exit, so draws inside leave the draws after unchanged. `devices` is accepted and ignored
+    (there is only the CPU generator)."""
+
+    def __init__(self, devices=None, enabled=True, **kwargs):
+        self.enabled = enabled
+
+    def __enter__(self):
+        if self.enabled:
+            self._state = get_rng_state()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.enabled:
+            set_rng_state(self._state)
+        return False

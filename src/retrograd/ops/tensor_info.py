@@ -167,7 +167,35 @@ def can_cast(from_, to):
     return rank[dtypes.as_dtype(from_).kind] <= rank[dtypes.as_dtype(to).kind]
 
 
+def _apply_(self, callable):
+    """Replace every element x by callable(x), in place (slow: a Python call per element);
+    not for tensors that require grad."""
+    return _map_into(self, callable, (), "apply_")
+
+
+def _map_(self, tensor, callable):
+    """Replace every element x by callable(x, y), y the matching element of `tensor`
+    (broadcast), in place; not for tensors that require grad."""
+    other = np.broadcast_to(tensor.data if isinstance(tensor, Tensor) else tensor,
+                            self.data.shape)
+    return _map_into(self, callable, (other,), "map_")
+
+
+def _map_into(self, callable, others, name):
+    from ._inplace_core import bump_version, check_writable  # noqa: PLC0415
+
+    if self.requires_grad:
+        raise RuntimeError(f"{name}: can't call it on a tensor that requires grad")
+    check_writable(self, name)
+    values = np.vectorize(callable, otypes=[self.data.dtype])(self.data, *others)
+    self.data[...] = values
+    bump_version(self, name)
+    return self
+
+
 TENSOR_METHODS = {
+    "apply_": _apply_,
+    "map_": _map_,
     "is_contiguous": _is_contiguous,
     "stride": _stride,
     "storage_offset": _storage_offset,
