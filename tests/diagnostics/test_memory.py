@@ -91,9 +91,9 @@ def test_watch_backward_sees_checkpoint_recomputation():
     plain = rg.diagnostics.watch_backward(loss)
     loss.backward()
     assert plain.start_bytes == plain.peak_bytes == 7 * act  # x and six tanh outputs
-    last_matmul = [n for op, n in plain.timeline if op == "matmul"][-1]
-    assert last_matmul == act  # when the first matmul runs, only x is left
-    assert plain.timeline[-1][1] == 0
+    last_linear = [n for op, n in plain.timeline if op == "linear"][-1]
+    assert last_linear == act  # when the first linear runs, only x is left
+    assert plain.timeline[-1] == ("linear", act)  # the first layer runs last, holding only x
 
     h = checkpoint(lambda t: blocks[2](blocks[1](blocks[0](t))), x)
     for block in blocks[3:]:

@@ -109,7 +109,7 @@ def test_one_box_per_module_path():
     others = {n["label"].split("\n")[0] for n in g.nodes.values() if n["kind"] != "module"}
     assert others == {"tanh", "sub", "mul", "mean", "output"}  # the model's own op, the loss
     fc1 = next(n["label"] for n in g.nodes.values() if n["label"].startswith("blocks.0.fc1\n"))
-    assert "matmul" in fc1 and "2 parameter tensors" in fc1 and "out (3, 4)" in fc1
+    assert "linear" in fc1 and "2 parameter tensors" in fc1 and "out (3, 4)" in fc1
     assert all(a != b for a, b in g.edges)
     assert len(g.nodes) < len(full.nodes)
     assert not any(n["kind"] == "param" for n in g.nodes.values())  # folded into their boxes
