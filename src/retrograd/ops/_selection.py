@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import dtypes
 from ..autograd.graph import Op
-from ._util import Tensor, apply, as_array, new_tensor, operand, promote
+from ._util import Tensor, apply, as_array, binary, new_tensor, operand, promote
 
 __all__ = ["where", "masked_fill", "clamp", "clip", "clamp_min", "clamp_max",
            "maximum", "minimum", "fmax", "fmin"]
@@ -289,30 +289,20 @@ class Fmin(Op):
         return np.where((x <= y) | np.isnan(y), ts[0], ts[1])
 
 
-def _binary(op, input, other):
-    if not isinstance(input, Tensor):
-        input = operand(input, other, op.name)
-    if not isinstance(other, Tensor):
-        other = operand(other, input, op.name)
-    if input.data.dtype is not other.data.dtype:
-        input, other = promote(input, other)
-    return apply(op, input, other)
-
-
 def maximum(input, other):
-    return _binary(Maximum, input, other)
+    return binary(Maximum, input, other)
 
 
 def minimum(input, other):
-    return _binary(Minimum, input, other)
+    return binary(Minimum, input, other)
 
 
 def fmax(input, other):
-    return _binary(Fmax, input, other)
+    return binary(Fmax, input, other)
 
 
 def fmin(input, other):
-    return _binary(Fmin, input, other)
+    return binary(Fmin, input, other)
 
 
 clip = clamp

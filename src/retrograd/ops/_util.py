@@ -13,6 +13,7 @@ __all__ = [
     "Tensor",
     "apply",
     "as_array",
+    "binary",
     "check_dim",
     "new_tensor",
     "normalize_dims",
@@ -90,6 +91,18 @@ def promote(x, y):
     if y.data.dtype != dtype:
         y = y.to(dtype)
     return x, y
+
+
+def binary(op, input, other):
+    """Apply a two-input elementwise primitive with PyTorch's operand rules: Python numbers and
+    arrays become tensors (`operand`), mixed dtypes are promoted (`promote`)."""
+    if not isinstance(input, Tensor):
+        input = operand(input, other, op.name)
+    if not isinstance(other, Tensor):
+        other = operand(other, input, op.name)
+    if input.data.dtype is not other.data.dtype:
+        input, other = promote(input, other)
+    return apply(op, input, other)
 
 
 def normalize_dims(dim, ndim, op_name):

@@ -10,7 +10,7 @@ themselves.
 import numpy as np
 
 from ..autograd.graph import Op
-from ._util import Tensor, apply, new_tensor, operand, promote
+from ._util import apply, binary, new_tensor, operand
 
 __all__ = ["floor", "ceil", "round", "trunc", "fix", "frac", "remainder", "fmod",
            "floor_divide", "trunc_divide"]
@@ -161,34 +161,24 @@ def frac(input):
     return input - trunc(input)
 
 
-def _binary(op, input, other):
-    if not isinstance(input, Tensor):
-        input = operand(input, other, op.name)
-    if not isinstance(other, Tensor):
-        other = operand(other, input, op.name)
-    if input.data.dtype is not other.data.dtype:
-        input, other = promote(input, other)
-    return apply(op, input, other)
-
-
 def remainder(input, other):
     """Python's modulus: input - other * floor(input / other), the sign of other."""
-    return _binary(Remainder, input, other)
+    return binary(Remainder, input, other)
 
 
 def fmod(input, other):
     """C's modulus: input - other * trunc(input / other), the sign of input."""
-    return _binary(Fmod, input, other)
+    return binary(Fmod, input, other)
 
 
 def floor_divide(input, other):
     """floor(input / other), as Python's //; the gradient is zero."""
-    return _binary(FloorDivide, input, other)
+    return binary(FloorDivide, input, other)
 
 
 def trunc_divide(input, other):
     """trunc(input / other) (div with rounding_mode='trunc'); the gradient is zero."""
-    return _binary(TruncDivide, input, other)
+    return binary(TruncDivide, input, other)
 
 
 def _rfloordiv(input, other):
