@@ -45,7 +45,10 @@ def test_train_writes_a_run_directory(tmp_path, capsys):
     assert "mlp" in text and "digits" in text
     assert text.count("\nepoch ") == 2 and "test accuracy" in text
     assert sorted(p.name for p in out.iterdir()) == [
-        "best.safetensors", "config.json", "last.safetensors", "metrics.jsonl", "results.json"]
+        "best.safetensors", "config.json", "histograms.jsonl", "last.safetensors",
+        "metrics.jsonl", "monitor.jsonl", "report.html", "results.json"]
+    assert f"report: {out / 'report.html'}" in text  # the monitor is on by default
+    assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "mlp" and config["epochs"] == 2 and config["input_shape"] == [1, 8, 8]
     assert config["train_samples"] + config["val_samples"] + config["test_samples"] == 1797
@@ -56,6 +59,18 @@ def test_train_writes_a_run_directory(tmp_path, capsys):
     assert f"test accuracy {100 * results['test_accuracy']:.2f}%" in text
     ckpt = rg.load(out / "last.safetensors")
     assert ckpt["epoch"] == 2 and ckpt["config"]["model"] == "mlp"
+
+
+def test_monitor_every_zero_turns_the_monitor_and_report_off(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--out", str(out), "--monitor-every", "0",
+                 *TINY]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "best.safetensors", "config.json", "last.safetensors", "metrics.jsonl", "results.json"]
+    assert "report:" not in capsys.readouterr().out
+    assert main(["train", "--monitor-every", "0", "--tensorboard", *TINY]) == 2
+    assert "--tensorboard needs the monitor" in capsys.readouterr().err
 
 
 def test_cnn_runs_one_epoch(tmp_path, capsys):

@@ -23,6 +23,7 @@ from .autograd import dtypes
 from .lm import cli as lm_cli
 from .monitor import Monitor
 from .monitor import cli as monitor_cli
+from .monitor.report import build_report
 from .ops.random import Generator, manual_seed
 from .serialization import load
 from .train import EarlyStopping, MetricsLogger, ModelCheckpoint, Trainer
@@ -37,6 +38,8 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULERS = ("none", "cosine", "step", "onecycle")
 
 # The settings used when an option is not given.
+MONITOR_EVERY = 50  # steps between monitor logs: a few percent of a digits run
+
 DEFAULTS = {
     "model": "cnn",
     "dataset": "digits",
@@ -159,13 +162,15 @@ def build_parser():
         "'retrograd[distributed]'): each rank trains on its share of the training set with "
         "batches of --batch-size, so one step sees N x --batch-size samples; rank 0 prints "
         "and writes the run directory")
-    add("--monitor-every", type=_positive_int, metavar="N", help="log per-layer gradient "
-        "norms, update ratios, gradient-flow findings and histograms of weights, gradients and "
-        "activations every N steps into the run directory, for `retrograd report` "
-        "(default: off)")
+    add("--monitor-every", type=_nonnegative_int, default=MONITOR_EVERY, metavar="N",
+        help="log per-layer gradient norms, update ratios, gradient-flow findings and "
+        "histograms of weights, gradients and activations every N steps into the run "
+        "directory, and build its HTML report (RUN_DIR/report.html, as `retrograd report` "
+        "does) at the end; 0 turns the monitor and the report off (default: %(default)s, a "
+        "few percent of the run's time)")
     add("--tensorboard", action="store_true", help="also write TensorBoard event files to "
-        "RUN_DIR/tensorboard (needs tensorboardX: pip install 'retrograd[monitor]'; monitors "
-        "every 50 steps unless --monitor-every says otherwise)")
+        "RUN_DIR/tensorboard (needs tensorboardX: pip install 'retrograd[monitor]'; needs the "
+        "monitor, so not with --monitor-every 0)")
     lm_cli.add_parser(commands)
     monitor_cli.add_parser(commands)
     return parser
@@ -200,6 +205,8 @@ def main(argv=None):
 
 def train_command(args):
     started = time.perf_counter()
+    if args.tensorboard and not args.monitor_every:
+        raise UsageError("--tensorboard needs the monitor: give --monitor-every a positive N")
     rank, world_size = _start_distributed(args.distributed)
     checkpoint = None
     if args.resume:
@@ -256,8 +263,9 @@ def train_command(args):
     if config["patience"]:
         callbacks.append(EarlyStopping(monitor="val_loss" if val_loader else "train_loss",
                                        patience=config["patience"], restore_best_weights=True))
-    if (args.monitor_every or args.tensorboard) and rank == 0:
-        callbacks.append(Monitor(run_dir, every=args.monitor_every or 50,
+    monitoring = bool(args.monitor_every) and rank == 0
+    if monitoring:
+        callbacks.append(Monitor(run_dir, every=args.monitor_every,
                                  tensorboard=args.tensorboard))
     trainer = Trainer(model, nn.functional.cross_entropy, optimizer, scheduler=scheduler,
                       scheduler_interval=interval, callbacks=callbacks,
@@ -275,6 +283,8 @@ def train_command(args):
     epochs = f"{trainer.epoch} epoch{'' if trainer.epoch == 1 else 's'}"
     _print(rank, f"test accuracy {100 * test['accuracy']:.2f}%  (loss {test['loss']:.4f}, "
            f"{len(test_set)} samples)  after {epochs}, {elapsed:.1f}s; saved in {run_dir}")
+    if monitoring:
+        print(f"report: {build_report(run_dir)}", flush=True)
     if args.distributed:
         distributed.destroy_process_group()
     return 0
