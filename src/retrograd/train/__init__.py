@@ -13,6 +13,7 @@ from . import models
 from .callbacks import Callback, EarlyStopping, LambdaCallback, MetricsLogger, TerminateOnNaN
 from .checkpoint import ModelCheckpoint
 from .history import History
+from .lr_finder import LRFinderResult, lr_find
 from .metrics import accuracy
 from .progress import EpochPrinter, ProgressBar
 from .trainer import Trainer, fit, read_checkpoint
@@ -31,5 +32,7 @@ __all__ = [
     "EpochPrinter",
     "accuracy",
     "read_checkpoint",
+    "lr_find",
+    "LRFinderResult",
     "models",
 ]
