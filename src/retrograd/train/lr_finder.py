@@ -130,14 +130,14 @@ def lr_find(model, loss_fn, optimizer, train_loader, start_lr=1e-7, end_lr=10, n
 
 def _suggest(lrs, smoothed):
     """The lr where the smoothed loss falls fastest (per log-lr), looked for before its
-    minimum; min-loss lr / 10 when too few steps come before the minimum."""
+    minimum; min-loss lr / 10 (at least the first lr) when too few steps come before it."""
     losses = np.asarray(smoothed, dtype=np.float64)
     finite = np.isfinite(losses)
     if not finite.any():
         return float(lrs[0])
     lowest = int(np.nanargmin(np.where(finite, losses, np.nan)))
     if lowest < 2:
-        return float(lrs[lowest]) / 10
+        return max(float(lrs[lowest]) / 10, float(lrs[0]))
     slopes = np.gradient(losses[:lowest + 1], np.log(lrs[:lowest + 1]))
     return float(lrs[int(np.argmin(slopes))])
 
