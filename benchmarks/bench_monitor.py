@@ -1,9 +1,9 @@
 """What the training monitor costs: the digits MLP and CNN of `retrograd train` (same widths,
 batch 32, Adam) trained by `rg.train.Trainer` with and without `rg.monitor.Monitor` at its
-default interval (every 50 steps, as `retrograd train` runs it), time per optimizer step and
+default interval (every 100 steps, as `retrograd train` runs it), time per optimizer step and
 the overhead in percent. Target: under 10%.
 
-    python benchmarks/bench_monitor.py [--epochs 4] [--repeats 3] [--every 50]
+    python benchmarks/bench_monitor.py [--epochs 4] [--repeats 3] [--every 100]
 
 Runs alternate (plain, monitored, plain, ...) and the fastest of `--repeats` is kept for each,
 so a busy machine's slow moments do not land on one side only. Needs scikit-learn (digits).
@@ -46,7 +46,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--every", type=int, default=50)
+    parser.add_argument("--every", type=int, default=100)
     parser.add_argument("--models", nargs="+", default=["mlp", "cnn"])
     args = parser.parse_args(argv)
     train_set = rg.datasets.digits().train

@@ -56,7 +56,7 @@ class Monitor:
     order = -4  # early: the step's numbers are recorded before other callbacks look at logs
     rank_zero_only = True  # data parallel: one rank writes the files
 
-    def __init__(self, run_dir, every=50, histograms=True, activations=True, tensorboard=False,
+    def __init__(self, run_dir, every=100, histograms=True, activations=True, tensorboard=False,
                  bins=DEFAULT_BINS, max_samples=4096, thresholds=None):
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"Monitor: every must be a positive int, got {every!r}")
