@@ -36,6 +36,10 @@ def add_parser(commands):
     add("--title", metavar="TEXT", help="the page's title (default: the run directory's name)")
     add("--max-ridges", type=_at_least_two, default=16, metavar="N", help="logged steps shown "
         "in each histogram ridgeline, spread over the run (default: %(default)s)")
+    add("--serve", action="store_true", help="serve the page on 127.0.0.1 instead, rebuilt "
+        "from the logs on every request and reloading itself every few seconds, to follow a "
+        "run while it trains (Ctrl-C stops it)")
+    add("--port", type=int, default=8000, help="the port for --serve (default: %(default)s)")
     return parser
 
 
@@ -47,6 +51,8 @@ def run(args):
     if not os.path.isdir(args.run_dir):
         print(f"retrograd report: error: no run directory at {args.run_dir}", file=sys.stderr)
         return 2
+    if args.serve:
+        return _serve(args)
     try:
         path = build_report(args.run_dir, args.out, title=args.title,
                             max_ridges=args.max_ridges)
@@ -62,6 +68,27 @@ def run(args):
         else:
             for png in pngs:
                 print(f"retrograd report: wrote {png}", flush=True)
+    return 0
+
+
+def _serve(args):
+    from .report.serve import make_server
+
+    try:
+        server = make_server(args.run_dir, args.port, args.title, args.max_ridges)
+    except OSError as err:
+        print(f"retrograd report: error: cannot listen on port {args.port}: {err}",
+              file=sys.stderr)
+        return 2
+    host, port = server.server_address[:2]
+    print(f"retrograd report: serving {args.run_dir} at http://{host}:{port}/ "
+          "(Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 
