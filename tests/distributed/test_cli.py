@@ -22,8 +22,9 @@ def test_distributed_run_prints_and_saves_once_and_resumes_in_one_process(tmp_pa
     text = result.stdout
     assert text.count("retrograd train: mlp") == 1 and "on 2 ranks" in text
     assert text.count("\nepoch 1/1") == 1 and text.count("test accuracy") == 1, text
-    assert sorted(p.name for p in out.iterdir()) == [
-        "best.safetensors", "config.json", "last.safetensors", "metrics.jsonl", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [  # one of each: rank 0 writes them
+        "best.safetensors", "config.json", "histograms.jsonl", "last.safetensors",
+        "metrics.jsonl", "monitor.jsonl", "report.html", "results.json"]
     config = json.loads((out / "config.json").read_text())
     assert config["world_size"] == 2 and config["batch_size"] == 32
     assert json.loads((out / "results.json").read_text())["test_accuracy"] > 0.6
