@@ -181,56 +181,76 @@ class ModuleList(Module):
         return ModuleList([*self, *other])
 
 
-class ModuleDict(Module):
+class _KeyedContainer(Module):
+    """The dict protocol shared by ModuleDict and ParameterDict: entries live in the dict named
+    by `_anonymous[0]` (so their keys are their names) and pass through `_checked` on the way
+    in."""
+
+    def __init__(self, entries=None):
+        super().__init__()
+        setattr(self, self._anonymous[0], {})
+        if entries is not None:
+            self.update(entries)
+
+    def _entries_dict(self):
+        return getattr(self, self._anonymous[0])
+
+    def _checked(self, value):
+        raise NotImplementedError
+
+    def __getitem__(self, key):
+        return self._entries_dict()[key]
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(
+                f"{type(self).__name__}: keys must be non-empty strings without '.', got {key!r}"
+            )
+        self._entries_dict()[key] = self._checked(value)
+
+    def __delitem__(self, key):
+        del self._entries_dict()[key]
+
+    def __len__(self):
+        return len(self._entries_dict())
+
+    def __iter__(self):
+        return iter(list(self._entries_dict()))
+
+    def __contains__(self, key):
+        return key in self._entries_dict()
+
+    def keys(self):
+        return self._entries_dict().keys()
+
+    def values(self):
+        return self._entries_dict().values()
+
+    def items(self):
+        return self._entries_dict().items()
+
+    def update(self, entries):
+        items = entries.items() if hasattr(entries, "items") else entries
+        for key, value in items:
+            self[key] = value
+
+    def pop(self, key):
+        return self._entries_dict().pop(key)
+
+    def clear(self):
+        self._entries_dict().clear()
+
+
+class ModuleDict(_KeyedContainer):
     """A dict of modules, named by their keys (strings)."""
 
     _anonymous = ("_modules",)
 
     def __init__(self, modules=None):
-        super().__init__()
-        self._modules = {}
-        if modules is not None:
-            self.update(modules)
+        super().__init__(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
-
-    def __setitem__(self, key, module):
-        if not isinstance(key, str) or not key or "." in key:
-            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
-        self._modules[key] = _check_module(module, "ModuleDict")
-
-    def __delitem__(self, key):
-        del self._modules[key]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self._modules))
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
-
-    def update(self, modules):
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
-
-    def pop(self, key):
-        return self._modules.pop(key)
-
-    def clear(self):
-        self._modules.clear()
+    def _checked(self, module):
+        return _check_module(module, "ModuleDict")
 
 
 def _as_parameter(value, where):
@@ -288,55 +308,16 @@ class ParameterList(Module):
         )
 
 
-class ParameterDict(Module):
+class ParameterDict(_KeyedContainer):
     """A dict of Parameters (tensors are wrapped as Parameters), named by their keys."""
 
     _anonymous = ("_params",)
 
     def __init__(self, parameters=None):
-        super().__init__()
-        self._params = {}
-        if parameters is not None:
-            self.update(parameters)
+        super().__init__(parameters)
 
-    def __getitem__(self, key):
-        return self._params[key]
-
-    def __setitem__(self, key, value):
-        if not isinstance(key, str) or not key or "." in key:
-            raise KeyError(
-                f"ParameterDict: keys must be non-empty strings without '.', got {key!r}"
-            )
-        self._params[key] = _as_parameter(value, "ParameterDict")
-
-    def __delitem__(self, key):
-        del self._params[key]
-
-    def __len__(self):
-        return len(self._params)
-
-    def __iter__(self):
-        return iter(list(self._params))
-
-    def __contains__(self, key):
-        return key in self._params
-
-    def keys(self):
-        return self._params.keys()
-
-    def values(self):
-        return self._params.values()
-
-    def items(self):
-        return self._params.items()
-
-    def update(self, parameters):
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
-            self[key] = value
-
-    def pop(self, key):
-        return self._params.pop(key)
+    def _checked(self, value):
+        return _as_parameter(value, "ParameterDict")
 
     def extra_repr(self):
         return "\n".join(
