@@ -122,7 +122,70 @@ class Sequential(Module):
         return Sequential(*self, *other)
 
 
-class ModuleList(Module):
+class _ListContainer(Module):
+    """The list protocol shared by ModuleList and ParameterList: entries live in the list named
+    by `_anonymous[0]` (so their positions are their names) and pass through `_checked` on the
+    way in."""
+
+    def __init__(self, entries=None):
+        super().__init__()
+        setattr(self, self._anonymous[0], [])
+        if entries is not None:
+            self.extend(entries)
+
+    def _entries_list(self):
+        return getattr(self, self._anonymous[0])
+
+    def _checked(self, value, where):
+        raise NotImplementedError
+
+    def _position(self, idx, where=""):
+        name = type(self).__name__ + where
+        return _index(idx, len(self._entries_list()), name)
+
+    def append(self, value):
+        self._entries_list().append(self._checked(value, f"{type(self).__name__}.append"))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def insert(self, index, value):
+        self._entries_list().insert(index, self._checked(value, f"{type(self).__name__}.insert"))
+
+    def pop(self, index=-1):
+        return self._entries_list().pop(self._position(index, ".pop"))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(self._entries_list()[idx])
+        return self._entries_list()[self._position(idx)]
+
+    def __setitem__(self, idx, value):
+        self._entries_list()[self._position(idx)] = self._checked(value, type(self).__name__)
+
+    def __delitem__(self, idx):
+        if isinstance(idx, slice):
+            del self._entries_list()[idx]
+        else:
+            del self._entries_list()[self._position(idx)]
+
+    def __len__(self):
+        return len(self._entries_list())
+
+    def __iter__(self):
+        return iter(list(self._entries_list()))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __add__(self, other):
+        return type(self)([*self, *other])
+
+
+class ModuleList(_ListContainer):
     """A list of modules (no forward): `self.blocks = ModuleList([Block() for _ in range(4)])`.
 
     A plain Python list of modules works the same way here (modules are found by walking
@@ -132,53 +195,10 @@ class ModuleList(Module):
     _anonymous = ("_modules",)
 
     def __init__(self, modules=None):
-        super().__init__()
-        self._modules = []
-        if modules is not None:
-            self.extend(modules)
+        super().__init__(modules)
 
-    def append(self, module):
-        self._modules.append(_check_module(module, "ModuleList.append"))
-        return self
-
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index, module):
-        self._modules.insert(index, _check_module(module, "ModuleList.insert"))
-
-    def pop(self, index=-1):
-        return self._modules.pop(_index(index, len(self._modules), "ModuleList.pop"))
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ModuleList(self._modules[idx])
-        return self._modules[_index(idx, len(self._modules), "ModuleList")]
-
-    def __setitem__(self, idx, module):
-        self._modules[_index(idx, len(self._modules), "ModuleList")] = _check_module(
-            module, "ModuleList"
-        )
-
-    def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            del self._modules[idx]
-        else:
-            del self._modules[_index(idx, len(self._modules), "ModuleList")]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self._modules))
-
-    def __iadd__(self, modules):
-        return self.extend(modules)
-
-    def __add__(self, other):
-        return ModuleList([*self, *other])
+    def _checked(self, module, where):
+        return _check_module(module, where)
 
 
 class _KeyedContainer(Module):
@@ -262,50 +282,19 @@ def _as_parameter(value, where):
     raise TypeError(f"{where}: expected a Parameter or Tensor, got {type(value).__name__}")
 
 
-class ParameterList(Module):
+class ParameterList(_ListContainer):
     """A list of Parameters (tensors are wrapped as Parameters), named '0', '1', ..."""
 
     _anonymous = ("_params",)
 
     def __init__(self, values=None):
-        super().__init__()
-        self._params = []
-        if values is not None:
-            self.extend(values)
+        super().__init__(values)
 
-    def append(self, value):
-        self._params.append(_as_parameter(value, "ParameterList.append"))
-        return self
-
-    def extend(self, values):
-        for value in values:
-            self.append(value)
-        return self
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ParameterList(self._params[idx])
-        return self._params[_index(idx, len(self._params), "ParameterList")]
-
-    def __setitem__(self, idx, value):
-        self._params[_index(idx, len(self._params), "ParameterList")] = _as_parameter(
-            value, "ParameterList"
-        )
-
-    def __len__(self):
-        return len(self._params)
-
-    def __iter__(self):
-        return iter(list(self._params))
-
-    def __iadd__(self, values):
-        return self.extend(values)
+    def _checked(self, value, where):
+        return _as_parameter(value, where)
 
     def extra_repr(self):
-        return "\n".join(
-            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-            for i, p in enumerate(self._params)
-        )
+        return "\n".join(_parameter_line(i, p) for i, p in enumerate(self._params))
 
 
 class ParameterDict(_KeyedContainer):
@@ -320,7 +309,8 @@ class ParameterDict(_KeyedContainer):
         return _as_parameter(value, "ParameterDict")
 
     def extra_repr(self):
-        return "\n".join(
-            f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-            for k, p in self._params.items()
-        )
+        return "\n".join(_parameter_line(k, p) for k, p in self._params.items())
+
+
+def _parameter_line(name, p):
+    return f"({name}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
