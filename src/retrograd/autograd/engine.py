@@ -10,6 +10,7 @@ arrays are released unless `retain_graph=True`.
 """
 
 import gc
+import heapq
 import operator
 import sys
 
@@ -99,6 +100,10 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
 
     With `accumulate`, leaf gradients go into `.grad` (only for `targets` when given) and into
     retained non-leaf tensors; otherwise the gradients of `targets` are returned by key.
+
+    Nodes run in decreasing seq, taken from a heap of the nodes a gradient has reached. A node
+    whose consumers have all run cannot be waiting behind one of higher seq, so the order is
+    topological; in a chain the next node is the one just reached, and the heap stays empty.
     """
     ns = graph.TENSOR_NS if create_graph else array_ns
     table = {}
@@ -106,43 +111,100 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
         _add(table, key, g)
     target_keys = None if targets is None else {_key(t): t for t in targets}
     found = {}
-
-    nodes = _reachable_nodes(roots)
-    nodes.sort(key=_by_seq, reverse=True)
     finish = None
     if Tensor._post_hooks_used and accumulate and targets is None:
+        nodes = _reachable_nodes(roots)
+        nodes.sort(key=_by_seq, reverse=True)
         finish = hooks.finish_plan(nodes)
+    heap = [(-r.seq, r) for r in set(roots) if type(r) is Node]
+    heapq.heapify(heap)
+    defer = not create_graph  # small leaf gradients are summed in one go (see _add_to_leaf)
     anomaly = graph.get_anomaly()
     previous_mode = graph.set_grad_enabled_flag(create_graph)
     try:
-        for node in nodes:
-            g = table.pop(node, None)
-            if g is None:
-                continue  # nothing flowed here: the gradient through this node is zero
+        node = heapq.heappop(heap)[1] if heap else None
+        while node is not None:
+            g = table.pop(node)
             if node.hooks:
                 g = _run_hooks(node.hooks, g, create_graph)
             if target_keys is not None and node in target_keys:
                 found[node] = g
                 if accumulate:
                     _store_nonleaf_grad(target_keys[node], g)
-            _propagate(node, g, table, ns, create_graph, anomaly)
+            # ---- the node's VJP (inlined: this loop runs once per node)
+            op = node.op
+            values = _saved_values(node, op, create_graph)
+            try:
+                gxs = op.vjp(ns, g, values, node.params, node.needs)
+            except Exception as err:
+                if op.vjp is None:
+                    raise NotImplementedError(
+                        f"op '{op.name}' has no VJP rule, so it cannot be backpropagated"
+                    ) from None
+                err.add_note(_where(node, "while computing the gradient of"))
+                raise
+            edges = node.edges
+            if len(edges) == 1:
+                gxs = (gxs,)
+            reached = None  # the first node this one reached: the usual next node
+            for i, edge in enumerate(edges):
+                if edge is None:
+                    continue
+                gx = gxs[i]
+                if gx is None:
+                    continue  # the rule says this input's gradient is zero
+                if type(edge) is Node:
+                    if gx.shape != edge.shape:
+                        gx = _fit_shape(ns, gx, edge.shape, node, i)
+                    if gx.dtype is not edge.dtype and gx.dtype != edge.dtype:
+                        gx = ns.cast(gx, edge.dtype)
+                    if anomaly is not None:
+                        anomaly.check_backward(node, i, gx, g)
+                    previous = table.get(edge)
+                    if previous is not None:
+                        table[edge] = previous + gx
+                    else:
+                        table[edge] = gx
+                        if reached is None:
+                            reached = edge
+                        else:
+                            heapq.heappush(heap, (-edge.seq, edge))
+                else:
+                    data = edge.data
+                    if gx.shape != data.shape:
+                        gx = _fit_shape(ns, gx, data.shape, node, i)
+                    if gx.dtype is not data.dtype and gx.dtype != data.dtype:
+                        gx = ns.cast(gx, data.dtype)
+                    if anomaly is not None:
+                        anomaly.check_backward(node, i, gx, g)
+                    _add_to_leaf(table, edge, gx, defer)
+            gxs = gx = g = None  # hold no reference: a leaf may adopt its gradient uncopied
             if not retain_graph:  # release what backward kept
                 node.saved = None
                 node.out_data = None
-                if node.op.has_aux:
+                if op.has_aux:
                     node.aux = None
             if finish is not None and node in finish:
-                g = None  # hold no reference: the leaf may adopt its gradient array uncopied
                 for leaf in finish[node]:
                     if leaf in table:
-                        _finish_leaf_early(leaf, table.pop(leaf), create_graph)
+                        _finish_leaf_early(leaf, _leaf_total(table.pop(leaf)), create_graph)
+            # ---- the next node: the one just reached, unless the heap holds a later one
+            if reached is not None:
+                if heap and heap[0][0] < -reached.seq:
+                    node = heapq.heapreplace(heap, (-reached.seq, reached))[1]
+                else:
+                    node = reached
+            elif heap:
+                node = heapq.heappop(heap)[1]
+            else:
+                node = None
     finally:
         graph.set_grad_enabled_flag(previous_mode)
 
     # What is left in the table are the leaves. Popping them leaves each gradient array with no
     # reference but ours when nothing else holds it, so _accumulate_leaf can adopt it uncopied.
     for leaf in list(table):
-        g = table.pop(leaf)
+        g = _leaf_total(table.pop(leaf))
         if leaf._hooks:
             g = _run_hooks(leaf._hooks, g, create_graph)
         if target_keys is not None:
@@ -157,17 +219,9 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
     return found
 
 
-def _finish_leaf_early(leaf, g, create_graph):
-    # NOTE: our `g` stands in for _walk's in _accumulate_leaf's reference count
-    if leaf._hooks:
-        g = _run_hooks(leaf._hooks, g, create_graph)
-    _accumulate_leaf(leaf, g, create_graph)
-    hooks.run_post_hooks(leaf)
-
-
-def _propagate(node, g, table, ns, create_graph, anomaly):
-    """Run one node's VJP and add each input's gradient to the table."""
-    op = node.op
+def _saved_values(node, op, create_graph):
+    """What the node's VJP reads: its saved inputs, then its output, then aux (arrays on the
+    plain path, Tensors under create_graph), after checking none was changed in place."""
     saved = node.saved
     if saved is None:
         if op.save or op.save_out or op.has_aux:
@@ -200,35 +254,45 @@ def _propagate(node, g, table, ns, create_graph, anomaly):
             values.append(node.out_data)
     if op.has_aux:
         values.append(node.aux)
-    vjp = op.vjp
-    if vjp is None:
-        raise NotImplementedError(f"op '{op.name}' has no VJP rule, so it cannot be backpropagated")
-    try:
-        gxs = vjp(ns, g, values, node.params, node.needs)
-    except Exception as err:
-        err.add_note(_where(node, "while computing the gradient of"))
-        raise
-    edges = node.edges
-    if len(edges) == 1:
-        gxs = (gxs,)
-    for i, edge in enumerate(edges):
-        if edge is None:
-            continue
-        gx = gxs[i]
-        if gx is None:
-            continue  # the rule says this input's gradient is zero
-        if type(edge) is Node:
-            shape, dtype = edge.shape, edge.dtype
-        else:
-            shape, dtype = edge.data.shape, edge.data.dtype
-        if gx.shape != shape:
-            gx = _fit_shape(ns, gx, shape, node, i)
-        if gx.dtype is not dtype and gx.dtype != dtype:
-            gx = ns.cast(gx, dtype)
-        if anomaly is not None:
-            anomaly.check_backward(node, i, gx, g)
-        previous = table.get(edge)
-        table[edge] = gx if previous is None else previous + gx
+    return values
+
+
+def _finish_leaf_early(leaf, g, create_graph):
+    # NOTE: our `g` stands in for _walk's in _accumulate_leaf's reference count
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g, create_graph)
+    _accumulate_leaf(leaf, g, create_graph)
+    hooks.run_post_hooks(leaf)
+
+
+# A leaf reached many times (a weight shared along a chain or through time) gets many small
+# gradients. Summing each into the running total costs a NumPy call apiece; for small arrays the
+# walk collects them and sums them in one call. The cap bounds the memory this holds.
+_DEFER_MAX_SIZE = 256  # elements: above this, one addition per gradient costs little extra
+_DEFER_MAX_COUNT = 64
+
+
+def _add_to_leaf(table, leaf, gx, defer):
+    previous = table.get(leaf)
+    if previous is None:
+        table[leaf] = gx
+    elif type(previous) is list:
+        previous.append(gx)
+        if len(previous) == _DEFER_MAX_COUNT:
+            table[leaf] = _leaf_total(previous)
+    elif defer and gx.size <= _DEFER_MAX_SIZE:
+        table[leaf] = [previous, gx]
+    else:
+        table[leaf] = previous + gx
+
+
+def _leaf_total(value):
+    """A leaf's table entry as one gradient (the sum of a collected list)."""
+    if type(value) is list:
+        # NOTE: stacking then reducing over the first axis adds in list order, as the
+        # one-by-one sums would
+        return np.add.reduce(np.stack(value), axis=0)
+    return value
 
 
 def _fit_shape(ns, gx, shape, node, i):

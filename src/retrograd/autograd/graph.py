@@ -26,6 +26,8 @@ _forward_ad_depth = 0  # > 0 while rg.func.jvp traces tangents
 _seq = 0  # creation counter: a node's seq is larger than every node it depends on
 _node_observers = []  # hook point: callables told about every new Node (diagnostics, ledgers)
 _autocast = None  # while rg.amp.autocast is active: (op, xs) -> (op, xs) that applies its policy
+# True while none of the four modes above is active: then apply1/apply2 take their short path.
+_plain = True
 
 REGISTRY = {}  # op name -> Op subclass; the inspectable list of every primitive
 
@@ -226,6 +228,112 @@ _SECOND = (False, True)
 _SAVE_ALL = ((), (0,), (0, 1), (0, 1, 2))  # `save` declaring every input, by input count
 
 
+def apply1(op, x):
+    """`apply(op, x)` for one Tensor input, no params and no aux: the hot path of unary ops.
+    Keep it in step with `apply`, which it must equal whenever `_plain` holds."""
+    global _seq
+    if not _plain:
+        return apply(op, x)
+    try:
+        out = op.forward(x.data)
+    except (ValueError, TypeError, IndexError) as err:
+        if str(err).startswith(op.name + ":"):
+            raise
+        raise _forward_error(op, (x,), err) from err
+    if type(out) is not ndarray:
+        out = asarray(out)
+    t = _new(Tensor)
+    t.data = out
+    t._version = None
+    if not (_grad_enabled and x._requires_grad):
+        t._requires_grad = False
+        t._node = None
+        return t
+    node = _new(Node)
+    node.op = op
+    node.edges = (x._node or x,)
+    node.needs = _ONE
+    node.params = _NO_PARAMS
+    node.shape = out.shape
+    node.dtype = out.dtype
+    _seq += 1
+    node.seq = _seq
+    if op.save:
+        node.saved = (x,)
+        if x._version is not None:
+            node.versions = (x._version[0],)
+    else:
+        node.saved = ()
+    node.out_data = out if op.save_out else None
+    t._requires_grad = True
+    t._node = node
+    return t
+
+
+def apply2(op, x, y):
+    """`apply(op, x, y)` for two Tensor inputs, no params and no aux: the hot path of binary
+    arithmetic. Keep it in step with `apply`, which it must equal whenever `_plain` holds."""
+    global _seq
+    if not _plain:
+        return apply(op, x, y)
+    try:
+        out = op.forward(x.data, y.data)
+    except (ValueError, TypeError, IndexError) as err:
+        if str(err).startswith(op.name + ":"):
+            raise
+        raise _forward_error(op, (x, y), err) from err
+    if type(out) is not ndarray:
+        out = asarray(out)
+    t = _new(Tensor)
+    t.data = out
+    t._version = None
+    if not _grad_enabled:
+        t._requires_grad = False
+        t._node = None
+        return t
+    if x._requires_grad:
+        if y._requires_grad:
+            edges = (x._node or x, y._node or y)
+            needs = _BOTH
+        else:
+            edges = (x._node or x, None)
+            needs = _FIRST
+    elif y._requires_grad:
+        edges = (None, y._node or y)
+        needs = _SECOND
+    else:
+        t._requires_grad = False
+        t._node = None
+        return t
+    node = _new(Node)
+    node.op = op
+    node.edges = edges
+    node.needs = needs
+    node.params = _NO_PARAMS
+    node.shape = out.shape
+    node.dtype = out.dtype
+    _seq += 1
+    node.seq = _seq
+    save = op.save
+    if not save:
+        node.saved = ()
+    else:
+        saved = (x, y) if save == _SAVE_ALL[2] else tuple([(x, y)[i] for i in save])
+        node.saved = saved
+        for s in saved:
+            if s._version is not None:
+                node.versions = tuple([0 if s._version is None else s._version[0]
+                                       for s in saved])
+                break
+    node.out_data = out if op.save_out else None
+    t._requires_grad = True
+    t._node = node
+    return t
+
+
+_NO_PARAMS = {}  # shared by nodes made without params; rules only read it
+
+
 def _forward_error(op, xs, err):
     """Re-raise NumPy's error with the op's name and the input shapes in front of it."""
     message = str(err)
@@ -265,10 +373,30 @@ def is_grad_enabled():
     return _grad_enabled
 
 
+def _update_plain():
+    global _plain
+    _plain = (_autocast is None and _anomaly is None and not _forward_ad_depth
+              and not _node_observers)
+
+
+def add_node_observer(observer):
+    """Have `observer(node, inputs, output)` called for every node recorded from now on."""
+    _node_observers.append(observer)
+    _update_plain()
+
+
+def remove_node_observer(observer):
+    """Stop calling `observer`; a no-op when it is not registered."""
+    if observer in _node_observers:
+        _node_observers.remove(observer)
+    _update_plain()
+
+
 def set_anomaly(mode):
     global _anomaly
     previous = _anomaly
     _anomaly = mode
+    _update_plain()
     return previous
 
 
@@ -282,6 +410,7 @@ def set_autocast(hook):
     global _autocast
     previous = _autocast
     _autocast = hook
+    _update_plain()
     return previous
 
 
@@ -292,6 +421,7 @@ def get_autocast():
 def change_forward_ad_depth(delta):
     global _forward_ad_depth
     _forward_ad_depth += delta
+    _update_plain()
 
 
 def current_seq():

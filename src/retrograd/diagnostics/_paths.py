@@ -46,7 +46,7 @@ class ModulePaths:
         for module in self.model.modules():
             self._handles.append(module.register_forward_pre_hook(enter))
             self._handles.append(module.register_forward_hook(leave, always_call=True))
-        graph._node_observers.append(self._tag)
+        graph.add_node_observer(self._tag)
         self._attached = True
         return self
 
@@ -57,8 +57,7 @@ class ModulePaths:
     def detach(self):
         if not self._attached:
             return
-        if self._tag in graph._node_observers:
-            graph._node_observers.remove(self._tag)
+        graph.remove_node_observer(self._tag)
         for handle in self._handles:
             handle.remove()
         self._handles = []

@@ -92,7 +92,7 @@ class GradientFlowTracker:
             return self
         self._owner_paths = frozenset(path for path, _, _ in _owners(self.model))
         self._paths.attach()
-        graph._node_observers.append(self._observe)
+        graph.add_node_observer(self._observe)
         _TRACKERS[self.model] = self
         self._attached = True
         return self
@@ -100,8 +100,7 @@ class GradientFlowTracker:
     def detach(self):
         if not self._attached:
             return
-        if self._observe in graph._node_observers:
-            graph._node_observers.remove(self._observe)
+        graph.remove_node_observer(self._observe)
         self._paths.detach()
         self._stop_watching()
         if _TRACKERS.get(self.model) is self:

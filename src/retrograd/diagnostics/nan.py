@@ -204,7 +204,7 @@ class detect_nonfinite:  # noqa: N801 - a context manager, like detect_anomaly
     def __enter__(self):
         paths = None if self.model is None else ModulePaths(self.model).attach()
         self.mode = _ProvenanceMode(paths, self._allow, self._allow_nan)
-        graph._node_observers.append(self.mode.observe)
+        graph.add_node_observer(self.mode.observe)
         self._previous = graph.set_anomaly(self.mode)
         # NumPy's "invalid value" warnings would only repeat, less precisely, what the report says
         self._errstate = np.errstate(all="ignore")
@@ -214,7 +214,7 @@ class detect_nonfinite:  # noqa: N801 - a context manager, like detect_anomaly
     def __exit__(self, *exc_info):
         self._errstate.__exit__(*exc_info)
         graph.set_anomaly(self._previous)
-        graph._node_observers.remove(self.mode.observe)
+        graph.remove_node_observer(self.mode.observe)
         if self.mode.paths is not None:
             self.mode.paths.detach()
         self.mode.consumers = {}

@@ -33,10 +33,10 @@ def record_module_paths(model):
         if stack:
             node.module_path = stack[-1]
 
-    graph._node_observers.append(observe)
+    graph.add_node_observer(observe)
     try:
         yield model
     finally:
-        graph._node_observers.remove(observe)
+        graph.remove_node_observer(observe)
         for handle in handles:
             handle.remove()

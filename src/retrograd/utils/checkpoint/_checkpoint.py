@@ -144,11 +144,11 @@ class _Recording:
     def __enter__(self):
         self.nodes = []
         self._observer = lambda node, xs, out: self.nodes.append(node)
-        graph._node_observers.append(self._observer)
+        graph.add_node_observer(self._observer)
         return self
 
     def __exit__(self, *exc_info):
-        graph._node_observers.remove(self._observer)
+        graph.remove_node_observer(self._observer)
         self._observer = None  # it refers to self: a cycle would keep the nodes (and arrays)
         return False
 
