@@ -12,6 +12,7 @@ arrays are released unless `retain_graph=True`.
 import gc
 import heapq
 import operator
+import os
 import sys
 
 import numpy as np
@@ -21,6 +22,7 @@ from .graph import Node
 from .tensor import Tensor, new_tensor
 
 _by_seq = operator.attrgetter("seq")
+_accel = None  # the compiled walk (_cwalk.c) when built and not turned off; see use_accelerator
 queue_callback = hooks.queue_callback  # also here, where PyTorch users look for it
 
 
@@ -95,6 +97,13 @@ def run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=
     return found
 
 
+class _Walk:
+    """What one backward walk shares between its steps."""
+
+    __slots__ = ("table", "ns", "create_graph", "retain_graph", "anomaly", "target_keys",
+                 "found", "accumulate", "finish")
+
+
 def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
     """`roots` are graph keys (Node or leaf Tensor) paired with their gradients.
 
@@ -103,120 +112,133 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
 
     Nodes run in decreasing seq, taken from a heap of the nodes a gradient has reached. A node
     whose consumers have all run cannot be waiting behind one of higher seq, so the order is
-    topological; in a chain the next node is the one just reached, and the heap stays empty.
+    topological, and nodes no gradient reaches are never visited.
     """
-    ns = graph.TENSOR_NS if create_graph else array_ns
-    table = {}
+    w = _Walk()
+    w.table = table = {}
     for key, g in zip(roots, root_grads):
         _add(table, key, g)
-    target_keys = None if targets is None else {_key(t): t for t in targets}
-    found = {}
-    finish = None
+    w.ns = graph.TENSOR_NS if create_graph else array_ns
+    w.create_graph = create_graph
+    w.retain_graph = retain_graph
+    w.anomaly = graph.get_anomaly()
+    w.target_keys = None if targets is None else {_key(t): t for t in targets}
+    w.found = {}
+    w.accumulate = accumulate
+    w.finish = None
     if Tensor._post_hooks_used and accumulate and targets is None:
         nodes = _reachable_nodes(roots)
         nodes.sort(key=_by_seq, reverse=True)
-        finish = hooks.finish_plan(nodes)
-    heap = [(-r.seq, r) for r in set(roots) if type(r) is Node]
-    heapq.heapify(heap)
-    defer = not create_graph  # small leaf gradients are summed in one go (see _add_to_leaf)
-    anomaly = graph.get_anomaly()
+        w.finish = hooks.finish_plan(nodes)
+    starts = [r for r in set(roots) if type(r) is Node]
+    plain = not create_graph and w.anomaly is None and w.target_keys is None and w.finish is None
     previous_mode = graph.set_grad_enabled_flag(create_graph)
     try:
-        node = heapq.heappop(heap)[1] if heap else None
-        while node is not None:
-            g = table.pop(node)
-            if node.hooks:
-                g = _run_hooks(node.hooks, g, create_graph)
-            if target_keys is not None and node in target_keys:
-                found[node] = g
-                if accumulate:
-                    _store_nonleaf_grad(target_keys[node], g)
-            # ---- the node's VJP (inlined: this loop runs once per node)
-            op = node.op
-            values = _saved_values(node, op, create_graph)
-            try:
-                gxs = op.vjp(ns, g, values, node.params, node.needs)
-            except Exception as err:
-                if op.vjp is None:
-                    raise NotImplementedError(
-                        f"op '{op.name}' has no VJP rule, so it cannot be backpropagated"
-                    ) from None
-                err.add_note(_where(node, "while computing the gradient of"))
-                raise
-            edges = node.edges
-            if len(edges) == 1:
-                gxs = (gxs,)
-            reached = None  # the first node this one reached: the usual next node
-            for i, edge in enumerate(edges):
-                if edge is None:
-                    continue
-                gx = gxs[i]
-                if gx is None:
-                    continue  # the rule says this input's gradient is zero
-                if type(edge) is Node:
-                    if gx.shape != edge.shape:
-                        gx = _fit_shape(ns, gx, edge.shape, node, i)
-                    if gx.dtype is not edge.dtype and gx.dtype != edge.dtype:
-                        gx = ns.cast(gx, edge.dtype)
-                    if anomaly is not None:
-                        anomaly.check_backward(node, i, gx, g)
-                    previous = table.get(edge)
-                    if previous is not None:
-                        table[edge] = previous + gx
-                    else:
-                        table[edge] = gx
-                        if reached is None:
-                            reached = edge
-                        else:
-                            heapq.heappush(heap, (-edge.seq, edge))
-                else:
-                    data = edge.data
-                    if gx.shape != data.shape:
-                        gx = _fit_shape(ns, gx, data.shape, node, i)
-                    if gx.dtype is not data.dtype and gx.dtype != data.dtype:
-                        gx = ns.cast(gx, data.dtype)
-                    if anomaly is not None:
-                        anomaly.check_backward(node, i, gx, g)
-                    _add_to_leaf(table, edge, gx, defer)
-            gxs = gx = g = None  # hold no reference: a leaf may adopt its gradient uncopied
-            if not retain_graph:  # release what backward kept
-                node.saved = None
-                node.out_data = None
-                if op.has_aux:
-                    node.aux = None
-            if finish is not None and node in finish:
-                for leaf in finish[node]:
-                    if leaf in table:
-                        _finish_leaf_early(leaf, _leaf_total(table.pop(leaf)), create_graph)
-            # ---- the next node: the one just reached, unless the heap holds a later one
-            if reached is not None:
-                if heap and heap[0][0] < -reached.seq:
-                    node = heapq.heapreplace(heap, (-reached.seq, reached))[1]
-                else:
-                    node = reached
-            elif heap:
+        if _accel is not None:
+            _accel.walk(w, starts, plain, _step)
+        else:
+            heap = [(-r.seq, r) for r in starts]
+            heapq.heapify(heap)
+            while heap:
                 node = heapq.heappop(heap)[1]
-            else:
-                node = None
+                for reached in _step(w, node, table.pop(node)):
+                    heapq.heappush(heap, (-reached.seq, reached))
     finally:
         graph.set_grad_enabled_flag(previous_mode)
+    _finish_leaves(w)
+    return w.found
 
-    # What is left in the table are the leaves. Popping them leaves each gradient array with no
-    # reference but ours when nothing else holds it, so _accumulate_leaf can adopt it uncopied.
+
+def _step(w, node, g):
+    """Run one node: its hooks, its VJP, and each input's gradient into the table. Returns the
+    nodes this step reached first (they join the walk's queue).
+
+    The accelerator (`_cwalk.c`) runs plain nodes itself and calls this for the others; keep
+    the two in step.
+    """
+    table = w.table
+    ns = w.ns
+    create_graph = w.create_graph
+    if node.hooks:
+        g = _run_hooks(node.hooks, g, create_graph)
+    if w.target_keys is not None and node in w.target_keys:
+        w.found[node] = g
+        if w.accumulate:
+            _store_nonleaf_grad(w.target_keys[node], g)
+    op = node.op
+    values = _saved_values(node, op, create_graph)
+    try:
+        gxs = op.vjp(ns, g, values, node.params, node.needs)
+    except Exception as err:
+        if op.vjp is None:
+            raise NotImplementedError(
+                f"op '{op.name}' has no VJP rule, so it cannot be backpropagated"
+            ) from None
+        err.add_note(_where(node, "while computing the gradient of"))
+        raise
+    edges = node.edges
+    if len(edges) == 1:
+        gxs = (gxs,)
+    reached = []
+    for edge, gx in zip(edges, gxs):
+        if edge is None or gx is None:
+            continue  # no gradient wanted, or the rule says it is zero
+        if type(edge) is Node:
+            gx = _conform(ns, gx, edge.shape, edge.dtype, node, gxs, g, w.anomaly)
+            previous = table.get(edge)
+            if previous is not None:
+                table[edge] = previous + gx
+            else:
+                table[edge] = gx
+                reached.append(edge)
+        else:
+            data = edge.data
+            gx = _conform(ns, gx, data.shape, data.dtype, node, gxs, g, w.anomaly)
+            _add_to_leaf(table, edge, gx, not create_graph)
+    gxs = gx = g = None  # hold no reference: a leaf may adopt its gradient uncopied
+    if not w.retain_graph:  # release what backward kept
+        node.saved = None
+        node.out_data = None
+        if op.has_aux:
+            node.aux = None
+    if w.finish is not None and node in w.finish:
+        for leaf in w.finish[node]:
+            if leaf in table:
+                _finish_leaf_early(leaf, _leaf_total(table.pop(leaf)), create_graph)
+    return reached
+
+
+def _finish_leaves(w):
+    """What is left in the table are the leaves. Popping them leaves each gradient array with no
+    reference but ours when nothing else holds it, so _accumulate_leaf can adopt it uncopied."""
+    table = w.table
     for leaf in list(table):
         g = _leaf_total(table.pop(leaf))
         if leaf._hooks:
-            g = _run_hooks(leaf._hooks, g, create_graph)
-        if target_keys is not None:
-            if leaf in target_keys:
-                found[leaf] = g
+            g = _run_hooks(leaf._hooks, g, w.create_graph)
+        if w.target_keys is not None:
+            if leaf in w.target_keys:
+                w.found[leaf] = g
             else:
                 continue
-        if accumulate:
-            _accumulate_leaf(leaf, g, create_graph)
+        if w.accumulate:
+            _accumulate_leaf(leaf, g, w.create_graph)
             if leaf._post_hooks:
                 hooks.run_post_hooks(leaf)
-    return found
+
+
+def _conform(ns, gx, shape, dtype, node, gxs, g, anomaly):
+    """Bring an input's gradient to the input's shape and dtype, and check it in anomaly mode."""
+    if gx.shape == shape and gx.dtype is dtype and anomaly is None:
+        return gx
+    i = next(k for k, v in enumerate(gxs) if v is gx)  # which input, for the messages
+    if gx.shape != shape:
+        gx = _fit_shape(ns, gx, shape, node, i)
+    if gx.dtype != dtype:
+        gx = ns.cast(gx, dtype)
+    if anomaly is not None:
+        anomaly.check_backward(node, i, gx, g)
+    return gx
 
 
 def _saved_values(node, op, create_graph):
@@ -269,17 +291,19 @@ def _finish_leaf_early(leaf, g, create_graph):
 # gradients. Summing each into the running total costs a NumPy call apiece; for small arrays the
 # walk collects them and sums them in one call. The cap bounds the memory this holds.
 _DEFER_MAX_SIZE = 256  # elements: above this, one addition per gradient costs little extra
-_DEFER_MAX_COUNT = 64
+_DEFER_MAX_COUNT = 256  # so a collected list holds at most 256 x 256 elements
 
 
 def _add_to_leaf(table, leaf, gx, defer):
+    """Add `gx` to the leaf's entry (the accelerator inlines the common cases)."""
     previous = table.get(leaf)
     if previous is None:
         table[leaf] = gx
     elif type(previous) is list:
-        previous.append(gx)
-        if len(previous) == _DEFER_MAX_COUNT:
-            table[leaf] = _leaf_total(previous)
+        if len(previous) < _DEFER_MAX_COUNT:
+            previous.append(gx)
+        else:  # full: sum what it holds, then keep collecting
+            table[leaf] = [_leaf_total(previous), gx]
     elif defer and gx.size <= _DEFER_MAX_SIZE:
         table[leaf] = [previous, gx]
     else:
@@ -499,3 +523,31 @@ def _where(node, text):
             "that created it)"
         )
     return f"{text} '{node.op.name}', created at {node.source}"
+
+
+# ---------------------------------------------------------------------------- the accelerator
+def use_accelerator(flag=True):
+    """Run backward walks with the compiled loop (`_cwalk.c`, the default when it was built) or,
+    with False, the pure-Python one. Both give the same gradients; returns the previous
+    setting. RETROGRAD_PURE_PYTHON=1 in the environment turns it off at import."""
+    global _accel
+    previous = _accel is not None
+    if not flag:
+        _accel = None
+        return previous
+    try:
+        from . import _cwalk  # noqa: PLC0415 - optional: built where a C compiler was found
+    except ImportError:
+        _accel = None
+        return previous
+    _cwalk.setup(Node, Tensor, _add_to_leaf, _conform, _DEFER_MAX_COUNT)
+    _accel = _cwalk
+    return previous
+
+
+def accelerated():
+    """True when backward walks run the compiled loop."""
+    return _accel is not None
+
+
+use_accelerator(os.environ.get("RETROGRAD_PURE_PYTHON", "") in ("", "0"))

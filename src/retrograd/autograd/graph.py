@@ -99,14 +99,14 @@ class Node:
         "shape",
         "dtype",
         "seq",
+        "hooks",  # tensor hooks on this node's output (register_hook, retain_grad), or None
+        "out_version",
         "__dict__",  # NOTE: only for the rare attributes below, so creating a node stays cheap
         "__weakref__",
     )
 
     aux = None  # the op's non-differentiable forward by-products (has_aux ops)
     versions = None
-    out_version = None
-    hooks = None  # tensor hooks on this node's output (register_hook, retain_grad)
     source = None  # the user's source line, recorded in anomaly mode
     module_path = None  # dotted name of the module that ran the op, when known
 
@@ -195,6 +195,7 @@ def apply(op, *xs, **params):
     node.dtype = out.dtype
     _seq += 1
     node.seq = _seq
+    node.hooks = node.out_version = None
     if aux is not None:
         node.aux = aux
     save = op.save
@@ -258,6 +259,7 @@ def apply1(op, x):
     node.dtype = out.dtype
     _seq += 1
     node.seq = _seq
+    node.hooks = node.out_version = None
     if op.save:
         node.saved = (x,)
         if x._version is not None:
@@ -314,17 +316,19 @@ def apply2(op, x, y):
     node.dtype = out.dtype
     _seq += 1
     node.seq = _seq
+    node.hooks = node.out_version = None
     save = op.save
     if not save:
         node.saved = ()
+    elif save == _SAVE_ALL[2]:
+        node.saved = (x, y)
+        if x._version is not None or y._version is not None:
+            node.versions = (0 if x._version is None else x._version[0],
+                             0 if y._version is None else y._version[0])
     else:
-        saved = (x, y) if save == _SAVE_ALL[2] else tuple([(x, y)[i] for i in save])
-        node.saved = saved
-        for s in saved:
-            if s._version is not None:
-                node.versions = tuple([0 if s._version is None else s._version[0]
-                                       for s in saved])
-                break
+        node.saved = saved = tuple([(x, y)[i] for i in save])
+        if saved[0]._version is not None:
+            node.versions = (saved[0]._version[0],)
     node.out_data = out if op.save_out else None
     t._requires_grad = True
     t._node = node

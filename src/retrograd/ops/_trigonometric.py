@@ -214,7 +214,7 @@ def cosh(input):
 
 
 def tanh(input):
-    return apply1(Tanh, floating(input))
+    return apply1(Tanh, input if input.data.dtype.kind == "f" else floating(input))
 
 
 def asinh(input):
