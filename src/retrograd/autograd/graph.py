@@ -230,10 +230,10 @@ _SAVE_ALL = ((), (0,), (0, 1), (0, 1, 2))  # `save` declaring every input, by in
 
 
 def apply1(op, x):
-    """`apply(op, x)` for one Tensor input, no params and no aux: the hot path of unary ops.
-    Keep it in step with `apply`, which it must equal whenever `_plain` holds."""
+    """`apply(op, x)` for one Tensor input and no params: the hot path of unary ops. Keep it in
+    step with `apply`, which it must equal whenever `_plain` holds."""
     global _seq
-    if not _plain:
+    if not _plain or op.has_aux:
         return apply(op, x)
     try:
         out = op.forward(x.data)
@@ -272,67 +272,88 @@ def apply1(op, x):
     return t
 
 
-def apply2(op, x, y):
-    """`apply(op, x, y)` for two Tensor inputs, no params and no aux: the hot path of binary
-    arithmetic. Keep it in step with `apply`, which it must equal whenever `_plain` holds."""
-    global _seq
-    if not _plain:
-        return apply(op, x, y)
-    try:
-        out = op.forward(x.data, y.data)
-    except (ValueError, TypeError, IndexError) as err:
-        if str(err).startswith(op.name + ":"):
-            raise
-        raise _forward_error(op, (x, y), err) from err
-    if type(out) is not ndarray:
-        out = asarray(out)
-    t = _new(Tensor)
-    t.data = out
-    t._version = None
-    if not _grad_enabled:
-        t._requires_grad = False
-        t._node = None
-        return t
-    if x._requires_grad:
-        if y._requires_grad:
-            edges = (x._node or x, y._node or y)
-            needs = _BOTH
-        else:
-            edges = (x._node or x, None)
-            needs = _FIRST
-    elif y._requires_grad:
-        edges = (None, y._node or y)
-        needs = _SECOND
-    else:
-        t._requires_grad = False
-        t._node = None
-        return t
-    node = _new(Node)
-    node.op = op
-    node.edges = edges
-    node.needs = needs
-    node.params = _NO_PARAMS
-    node.shape = out.shape
-    node.dtype = out.dtype
-    _seq += 1
-    node.seq = _seq
-    node.hooks = node.out_version = None
+def binary_primitive(op, prepare):
+    """The function ``f(x, y)`` that applies two-input primitive `op` (no params, no aux): the
+    Python operators and rg.add/sub/mul, the hottest calls there are.
+
+    Two Tensors of one dtype go straight in; anything else goes through
+    ``prepare(op, x, y) -> (x, y)`` first (Python numbers, arrays, type promotion: the ops
+    layer's rules). The body is `apply`'s, specialised and inlined so that an operator costs
+    one Python call; keep it in step with `apply`, which it must equal whenever `_plain`
+    holds.
+    """
+    forward = op.forward
     save = op.save
-    if not save:
-        node.saved = ()
-    elif save == _SAVE_ALL[2]:
-        node.saved = (x, y)
-        if x._version is not None or y._version is not None:
-            node.versions = (0 if x._version is None else x._version[0],
-                             0 if y._version is None else y._version[0])
-    else:
-        node.saved = saved = tuple([(x, y)[i] for i in save])
-        if saved[0]._version is not None:
-            node.versions = (saved[0]._version[0],)
-    node.out_data = out if op.save_out else None
-    t._requires_grad = True
-    t._node = node
-    return t
+    if op.has_aux or save not in ((), (0,), (1,), (0, 1)):
+        raise ValueError(f"binary_primitive: op '{op.name}' has aux or an unusual `save`")
+    save_inputs = save == (0, 1)
+    saves_one = len(save) == 1
+    save_out = op.save_out
+
+    def record(x, y):
+        global _seq
+        if type(x) is not Tensor or type(y) is not Tensor or x.data.dtype is not y.data.dtype:
+            x, y = prepare(op, x, y)
+        if not _plain:
+            return apply(op, x, y)
+        try:
+            out = forward(x.data, y.data)
+        except (ValueError, TypeError, IndexError) as err:
+            if str(err).startswith(op.name + ":"):
+                raise
+            raise _forward_error(op, (x, y), err) from err
+        if type(out) is not ndarray:
+            out = asarray(out)
+        t = _new(Tensor)
+        t.data = out
+        t._version = None
+        if not _grad_enabled:
+            t._requires_grad = False
+            t._node = None
+            return t
+        if x._requires_grad:
+            if y._requires_grad:
+                edges = (x._node or x, y._node or y)
+                needs = _BOTH
+            else:
+                edges = (x._node or x, None)
+                needs = _FIRST
+        elif y._requires_grad:
+            edges = (None, y._node or y)
+            needs = _SECOND
+        else:
+            t._requires_grad = False
+            t._node = None
+            return t
+        node = _new(Node)
+        node.op = op
+        node.edges = edges
+        node.needs = needs
+        node.params = _NO_PARAMS
+        node.shape = out.shape
+        node.dtype = out.dtype
+        _seq += 1
+        node.seq = _seq
+        node.hooks = node.out_version = None
+        if save_inputs:
+            node.saved = (x, y)
+            if x._version is not None or y._version is not None:
+                node.versions = (0 if x._version is None else x._version[0],
+                                 0 if y._version is None else y._version[0])
+        elif saves_one:
+            kept = x if save[0] == 0 else y
+            node.saved = (kept,)
+            if kept._version is not None:
+                node.versions = (kept._version[0],)
+        else:
+            node.saved = ()
+        node.out_data = out if save_out else None
+        t._requires_grad = True
+        t._node = node
+        return t
+
+    record.__name__ = record.__qualname__ = op.name
+    return record
 
 
 _NO_PARAMS = {}  # shared by nodes made without params; rules only read it

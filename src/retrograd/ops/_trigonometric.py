@@ -182,35 +182,35 @@ class Hypot(Op):
 
 
 def sin(input):
-    return apply(Sin, floating(input))
+    return apply1(Sin, floating(input))
 
 
 def cos(input):
-    return apply(Cos, floating(input))
+    return apply1(Cos, floating(input))
 
 
 def tan(input):
-    return apply(Tan, floating(input))
+    return apply1(Tan, floating(input))
 
 
 def asin(input):
-    return apply(Asin, floating(input))
+    return apply1(Asin, floating(input))
 
 
 def acos(input):
-    return apply(Acos, floating(input))
+    return apply1(Acos, floating(input))
 
 
 def atan(input):
-    return apply(Atan, floating(input))
+    return apply1(Atan, floating(input))
 
 
 def sinh(input):
-    return apply(Sinh, floating(input))
+    return apply1(Sinh, floating(input))
 
 
 def cosh(input):
-    return apply(Cosh, floating(input))
+    return apply1(Cosh, floating(input))
 
 
 def tanh(input):
@@ -218,15 +218,15 @@ def tanh(input):
 
 
 def asinh(input):
-    return apply(Asinh, floating(input))
+    return apply1(Asinh, floating(input))
 
 
 def acosh(input):
-    return apply(Acosh, floating(input))
+    return apply1(Acosh, floating(input))
 
 
 def atanh(input):
-    return apply(Atanh, floating(input))
+    return apply1(Atanh, floating(input))
 
 
 def _binary_floating(input, other, name):

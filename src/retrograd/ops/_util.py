@@ -18,6 +18,7 @@ __all__ = [
     "new_tensor",
     "normalize_dims",
     "operand",
+    "operands",
     "promote",
     "result_dtype",
 ]
@@ -93,16 +94,21 @@ def promote(x, y):
     return x, y
 
 
-def binary(op, input, other):
-    """Apply a two-input elementwise primitive with PyTorch's operand rules: Python numbers and
-    arrays become tensors (`operand`), mixed dtypes are promoted (`promote`)."""
+def operands(op, input, other):
+    """PyTorch's operand rules for a two-input elementwise primitive: Python numbers and arrays
+    become tensors (`operand`), mixed dtypes are promoted (`promote`)."""
     if not isinstance(input, Tensor):
         input = operand(input, other, op.name)
     if not isinstance(other, Tensor):
         other = operand(other, input, op.name)
     if input.data.dtype is not other.data.dtype:
         input, other = promote(input, other)
-    return apply(op, input, other)
+    return input, other
+
+
+def binary(op, input, other):
+    """Apply a two-input elementwise primitive with PyTorch's operand rules (`operands`)."""
+    return apply(op, *operands(op, input, other))
 
 
 def normalize_dims(dim, ndim, op_name):

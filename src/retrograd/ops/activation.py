@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..autograd import array_ns
-from ..autograd.graph import Op
+from ..autograd.graph import Op, apply1
 from ._elementwise import Elementwise, floating
 from ._trigonometric import tanh
 from ._util import apply
@@ -228,17 +228,17 @@ class Hardswish(Elementwise):
 
 def sigmoid(input):
     """1 / (1 + exp(-x)), accurate for large |x|."""
-    return apply(Sigmoid, floating(input))
+    return apply1(Sigmoid, floating(input))
 
 
 def logsigmoid(input):
     """log(sigmoid(x)) without overflow or underflow: min(x, 0) - log1p(exp(-|x|))."""
-    return apply(LogSigmoid, floating(input))
+    return apply1(LogSigmoid, floating(input))
 
 
 def relu(input, inplace=False):
     """max(x, 0); the gradient at 0 is 0. Integer tensors stay integer."""
-    return apply(Relu, input)
+    return apply1(Relu, input)
 
 
 def relu6(input, inplace=False):
@@ -277,7 +277,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish)."""
-    return apply(Silu, floating(input))
+    return apply1(Silu, floating(input))
 
 
 def mish(input, inplace=False):
@@ -311,7 +311,7 @@ def hardsigmoid(input, inplace=False):
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6."""
-    return apply(Hardswish, floating(input))
+    return apply1(Hardswish, floating(input))
 
 
 def tanhshrink(input):

@@ -7,8 +7,8 @@ to the input shapes, so the rules below return gradients in the output's shape.
 import numpy as np
 
 from ..autograd import dtypes
-from ..autograd.graph import Op, apply2
-from ._util import Tensor, apply, operand, promote
+from ..autograd.graph import Op, apply1, binary_primitive
+from ._util import Tensor, apply, operand, operands, promote
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "true_divide", "subtract", "multiply",
            "divide", "negative", "rsub", "positive"]
@@ -155,47 +155,32 @@ class PowScalar(Op):
         return ts[0] * (c * np.power(xs[0], c - 1)) if c != 0 else ts[0] * 0.0
 
 
+# The operators, each one primitive applied with PyTorch's operand rules (`_util.operands`).
+_add = binary_primitive(Add, operands)
+_sub = binary_primitive(Sub, operands)
+mul = binary_primitive(Mul, operands)
+mul.__doc__ = "input * other, with broadcasting."
+
+
 def add(input, other, alpha=1):
     """input + alpha * other, with broadcasting."""
-    if not isinstance(input, Tensor):
-        input = operand(input, other, "add")
     if alpha != 1:
+        input, other = operands(Add, input, other)
         other = mul(other, alpha)
-    if not isinstance(other, Tensor):
-        other = operand(other, input, "add")
-    if input.data.dtype is not other.data.dtype:
-        input, other = promote(input, other)
-    return apply2(Add, input, other)
+    return _add(input, other)
 
 
 def sub(input, other, alpha=1):
     """input - alpha * other, with broadcasting."""
-    if not isinstance(input, Tensor):
-        input = operand(input, other, "sub")
     if alpha != 1:
+        input, other = operands(Sub, input, other)
         other = mul(other, alpha)
-    if not isinstance(other, Tensor):
-        other = operand(other, input, "sub")
-    if input.data.dtype is not other.data.dtype:
-        input, other = promote(input, other)
-    return apply2(Sub, input, other)
+    return _sub(input, other)
 
 
 def rsub(input, other, alpha=1):
     """other - alpha * input."""
     return sub(operand(other, input, "rsub"), input, alpha=alpha)
-
-
-def mul(input, other):
-    # NOTE: _util.binary(Mul, input, other), inlined: the extra call is ~5% of a tiny op's
-    # forward, and add/sub/mul are the hottest ops there are.
-    if not isinstance(input, Tensor):
-        input = operand(input, other, "mul")
-    if not isinstance(other, Tensor):
-        other = operand(other, input, "mul")
-    if input.data.dtype is not other.data.dtype:
-        input, other = promote(input, other)
-    return apply2(Mul, input, other)
 
 
 def div(input, other, rounding_mode=None):
@@ -215,7 +200,7 @@ def div(input, other, rounding_mode=None):
 
 
 def neg(input):
-    return apply(Neg, input)
+    return apply1(Neg, input)
 
 
 def pow(input, exponent):  # noqa: A001 - PyTorch's name
@@ -264,9 +249,9 @@ TENSOR_METHODS = {
     "divide": div,
     "true_divide": div,
     "negative": neg,
-    "__add__": add,
-    "__radd__": add,
-    "__sub__": sub,
+    "__add__": _add,
+    "__radd__": _add,
+    "__sub__": _sub,
     "__rsub__": rsub,
     "__mul__": mul,
     "__rmul__": mul,

@@ -12,11 +12,10 @@ import math
 import numpy as np
 
 from ..autograd import array_ns
-from ..autograd.graph import Op
+from ..autograd.graph import Op, apply1
 from . import _trigonometric
 from ._elementwise import Elementwise, floating
 from ._trigonometric import *  # noqa: F403
-from ._util import apply
 
 __all__ = [
     "exp", "exp2", "expm1", "log", "log1p", "log2", "log10",
@@ -200,39 +199,39 @@ class Erfinv(Elementwise):
 
 # ------------------------------------------------------------------ public functions
 def exp(input):
-    return apply(Exp, floating(input))
+    return apply1(Exp, floating(input))
 
 
 def exp2(input):
-    return apply(Exp2, floating(input))
+    return apply1(Exp2, floating(input))
 
 
 def expm1(input):
-    return apply(Expm1, floating(input))
+    return apply1(Expm1, floating(input))
 
 
 def log(input):
-    return apply(Log, floating(input))
+    return apply1(Log, floating(input))
 
 
 def log1p(input):
-    return apply(Log1p, floating(input))
+    return apply1(Log1p, floating(input))
 
 
 def log2(input):
-    return apply(Log2, floating(input))
+    return apply1(Log2, floating(input))
 
 
 def log10(input):
-    return apply(Log10, floating(input))
+    return apply1(Log10, floating(input))
 
 
 def sqrt(input):
-    return apply(Sqrt, floating(input))
+    return apply1(Sqrt, floating(input))
 
 
 def rsqrt(input):
-    return apply(Rsqrt, floating(input))
+    return apply1(Rsqrt, floating(input))
 
 
 def square(input):
@@ -241,31 +240,31 @@ def square(input):
 
 
 def reciprocal(input):
-    return apply(Reciprocal, floating(input))
+    return apply1(Reciprocal, floating(input))
 
 
 def abs(input):  # noqa: A001 - PyTorch's name
-    return apply(Abs, input)
+    return apply1(Abs, input)
 
 
 def sign(input):
     """-1, 0 or 1 by the sign of each element; its gradient is zero everywhere."""
-    return apply(Sign, input)
+    return apply1(Sign, input)
 
 
 def erf(input):
     """The error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x."""
-    return apply(Erf, floating(input))
+    return apply1(Erf, floating(input))
 
 
 def erfc(input):
     """1 - erf(x), accurate where erf(x) is close to 1."""
-    return apply(Erfc, floating(input))
+    return apply1(Erfc, floating(input))
 
 
 def erfinv(input):
     """The inverse of erf on (-1, 1); +-inf at +-1 and nan outside."""
-    return apply(Erfinv, floating(input))
+    return apply1(Erfinv, floating(input))
 
 
 def lerp(input, end, weight):
