@@ -3,7 +3,7 @@
 from . import graph
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .compat import Variable, set_detect_anomaly
-from .engine import backward, grad
+from .engine import accelerated, backward, grad, use_accelerator
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -20,6 +20,7 @@ __all__ = [
     "REGISTRY",
     "Tensor",
     "Variable",
+    "accelerated",
     "apply",
     "backward",
     "detect_anomaly",
@@ -34,4 +35,5 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",
+    "use_accelerator",
 ]

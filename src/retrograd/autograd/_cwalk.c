@@ -1,17 +1,16 @@
 /* The backward walk's loop, compiled: an optional accelerator for engine._walk.
  *
  * engine.py is the reference: `_step(w, node, g)` runs one node in Python. This loop keeps the
- * queue of reached nodes (a max-heap on seq) and runs *plain* nodes itself: nodes with no rare
- * attribute (hooks, aux, in-place versions, anomaly source...), whose saved tensors were never
- * changed in place, in a walk without create_graph, anomaly mode, targets or post-accumulate
- * hooks. Every other node, and any plain node whose rule fails, goes to `_step`, so errors and
- * rare features have one implementation. What the loop does for a plain node is exactly what
- * `_step` does for it; tests/autograd/test_accelerator.py runs graphs through both and
- * compares.
+ * queue of reached nodes (a max-heap on seq) and runs *plain* nodes itself: nodes without tensor
+ * hooks or aux, whose saved tensors (and output) were not changed in place since they were
+ * saved, in a walk without create_graph, anomaly mode, targets or post-accumulate hooks. Every
+ * other node goes to `_step`, so rare features have one implementation; a rule that raises gets
+ * the same note naming its node (engine._note_vjp_failure). What the loop does for a plain node
+ * is exactly what `_step` does for it; tests/autograd/test_accelerator.py runs graphs through
+ * both and compares.
  *
  * Node and Tensor are Python classes with __slots__; a slot is a PyObject* at a fixed offset,
- * read here through the offsets their member descriptors publish (see `setup`).
- */
+ * read here through the offsets their member descriptors publish (see `setup`). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
@@ -22,10 +21,11 @@ static PyTypeObject *node_type = NULL;
 static PyTypeObject *tensor_type = NULL;
 static PyObject *add_to_leaf = NULL; /* engine._add_to_leaf(table, leaf, gx, defer) */
 static PyObject *conform = NULL;     /* engine._conform(ns, gx, shape, dtype, node, gxs, g, None) */
+static PyObject *note_failure = NULL; /* engine._note_vjp_failure(node, err) */
 static Py_ssize_t defer_max_count = 0;
 
 static Py_ssize_t node_op, node_edges, node_needs, node_saved, node_out_data, node_params,
-    node_shape, node_dtype, node_seq, node_hooks, node_out_version;
+    node_shape, node_dtype, node_seq, node_hooks, node_versions, node_out_version;
 static Py_ssize_t tensor_data, tensor_version;
 
 static PyObject *str_table, *str_ns, *str_retain_graph, *str_save_out, *str_has_aux, *str_vjp,
@@ -53,10 +53,10 @@ slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *offset)
 static PyObject *
 setup(PyObject *self, PyObject *args)
 {
-    PyObject *node, *tensor, *leaf_fn, *conform_fn;
+    PyObject *node, *tensor, *leaf_fn, *conform_fn, *note_fn;
     Py_ssize_t max_count;
-    if (!PyArg_ParseTuple(args, "O!O!OOn", &PyType_Type, &node, &PyType_Type, &tensor,
-                          &leaf_fn, &conform_fn, &max_count))
+    if (!PyArg_ParseTuple(args, "O!O!OOOn", &PyType_Type, &node, &PyType_Type, &tensor,
+                          &leaf_fn, &conform_fn, &note_fn, &max_count))
         return NULL;
     PyTypeObject *nt = (PyTypeObject *)node, *tt = (PyTypeObject *)tensor;
     if (slot_offset(nt, "op", &node_op) || slot_offset(nt, "edges", &node_edges) ||
@@ -64,7 +64,7 @@ setup(PyObject *self, PyObject *args)
         slot_offset(nt, "out_data", &node_out_data) ||
         slot_offset(nt, "params", &node_params) || slot_offset(nt, "shape", &node_shape) ||
         slot_offset(nt, "dtype", &node_dtype) || slot_offset(nt, "seq", &node_seq) ||
-        slot_offset(nt, "hooks", &node_hooks) ||
+        slot_offset(nt, "hooks", &node_hooks) || slot_offset(nt, "versions", &node_versions) ||
         slot_offset(nt, "out_version", &node_out_version) ||
         slot_offset(tt, "data", &tensor_data) || slot_offset(tt, "_version", &tensor_version))
         return NULL;
@@ -72,6 +72,7 @@ setup(PyObject *self, PyObject *args)
     Py_XSETREF(tensor_type, (PyTypeObject *)Py_NewRef(tensor));
     Py_XSETREF(add_to_leaf, Py_NewRef(leaf_fn));
     Py_XSETREF(conform, Py_NewRef(conform_fn));
+    Py_XSETREF(note_failure, Py_NewRef(note_fn));
     defer_max_count = max_count;
     Py_RETURN_NONE;
 }
@@ -205,24 +206,60 @@ op_info(PyObject *op)
 }
 
 /* ------------------------------------------------------------------------------ one node */
+/* The count of a version counter `[count, name of the last in-place op]`; -1 when it is not
+ * one (the caller then leaves the node to _step). */
+static long long
+version_of(PyObject *counter)
+{
+    if (!PyList_CheckExact(counter) || PyList_GET_SIZE(counter) < 1)
+        return -1;
+    long long count = PyLong_AsLongLong(PyList_GET_ITEM(counter, 0));
+    if (count == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return count;
+}
+
 /* 1: is the node plain (see the top of the file)? 0: no. */
 static int
 is_plain(PyObject *node)
 {
     if (Py_TYPE(node) != node_type)
         return 0;
-    /* tensor hooks, or an output changed in place: _step's job */
+    /* tensor hooks, or an output changed in place since: _step's job */
     PyObject *hooks = SLOT(node, node_hooks), *out_version = SLOT(node, node_out_version);
-    if ((hooks != NULL && hooks != Py_None) || (out_version != NULL && out_version != Py_None))
+    if ((hooks != NULL && hooks != Py_None) || out_version == NULL)
+        return 0;
+    if (out_version != Py_None && version_of(out_version) != 0)
         return 0;
     PyObject *saved = SLOT(node, node_saved);
     if (saved == NULL || !PyTuple_CheckExact(saved))
         return 0; /* None once released: _step raises the message */
+    PyObject *versions = SLOT(node, node_versions);
+    if (versions == NULL || (versions != Py_None && (!PyTuple_CheckExact(versions) ||
+                                                     PyTuple_GET_SIZE(versions) !=
+                                                         PyTuple_GET_SIZE(saved))))
+        return 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(saved); i++) {
         PyObject *x = PyTuple_GET_ITEM(saved, i);
-        if (!PyObject_TypeCheck(x, tensor_type) || SLOT(x, tensor_version) != Py_None ||
-            SLOT(x, tensor_data) == NULL)
-            return 0; /* changed in place at some time: _step checks the versions */
+        if (!PyObject_TypeCheck(x, tensor_type) || SLOT(x, tensor_data) == NULL)
+            return 0;
+        PyObject *counter = SLOT(x, tensor_version);
+        if (counter == NULL)
+            return 0;
+        if (counter != Py_None) { /* changed in place at some time: since it was saved? */
+            long long saved_version = 0;
+            if (versions != Py_None) {
+                saved_version = PyLong_AsLongLong(PyTuple_GET_ITEM(versions, i));
+                if (saved_version == -1 && PyErr_Occurred()) {
+                    PyErr_Clear();
+                    return 0;
+                }
+            }
+            if (version_of(counter) != saved_version)
+                return 0; /* _step raises the message */
+        }
     }
     return 1;
 }
@@ -252,27 +289,30 @@ add_gradient(PyObject *table, Heap *heap, PyObject *ns, PyObject *node, PyObject
             return -1;
         }
     }
-    int fits = 0;
-    PyObject *gx_dtype = PyObject_GetAttr(gx, str_dtype);
-    if (gx_dtype == NULL)
+    /* shape first, then dtype: the order of engine._conform's test */
+    PyObject *gx_shape = PyObject_GetAttr(gx, str_shape);
+    if (gx_shape == NULL)
         goto fail;
-    if (gx_dtype == dtype) {
-        PyObject *gx_shape = PyObject_GetAttr(gx, str_shape);
-        if (gx_shape == NULL) {
-            Py_DECREF(gx_dtype);
+    int fits = PyObject_RichCompareBool(gx_shape, shape, Py_EQ);
+    Py_DECREF(gx_shape);
+    if (fits > 0) {
+        PyObject *gx_dtype = PyObject_GetAttr(gx, str_dtype);
+        if (gx_dtype == NULL)
             goto fail;
-        }
-        fits = PyObject_RichCompareBool(gx_shape, shape, Py_EQ);
-        Py_DECREF(gx_shape);
+        fits = gx_dtype == dtype;
+        Py_DECREF(gx_dtype);
     }
-    Py_DECREF(gx_dtype);
     if (fits < 0)
         goto fail;
     if (fits)
         Py_INCREF(gx);
-    else {
-        PyObject *call[8] = {ns, gx, shape, dtype, node, gxs, g, Py_None};
+    else { /* `gxs` is the rule's tuple, or NULL for a one-input node's lone gradient */
+        PyObject *lone = gxs == NULL ? PyTuple_Pack(1, gx) : NULL;
+        if (gxs == NULL && lone == NULL)
+            goto fail;
+        PyObject *call[8] = {ns, gx, shape, dtype, node, gxs ? gxs : lone, g, Py_None};
         gx = PyObject_Vectorcall(conform, call, 8, NULL);
+        Py_XDECREF(lone);
         if (gx == NULL)
             goto fail;
     }
@@ -342,42 +382,57 @@ run_plain(PyObject *node, PyObject *g, PyObject *table, Heap *heap, PyObject *ns
         PyList_SET_ITEM(values, n_saved, Py_NewRef(out ? out : Py_None));
     }
 
+    if (vjp == Py_None) { /* no rule: _step raises the message */
+        Py_DECREF(vjp);
+        Py_DECREF(values);
+        return 0;
+    }
     PyObject *call[5] = {ns, g, values, params, needs};
-    PyObject *result = vjp == Py_None ? NULL : PyObject_Vectorcall(vjp, call, 5, NULL);
+    PyObject *result = PyObject_Vectorcall(vjp, call, 5, NULL);
     Py_DECREF(vjp);
     Py_DECREF(values);
-    if (result == NULL) {
-        /* _step runs the rule again and raises with the node named in a note */
-        PyErr_Clear();
-        return 0;
+    if (result == NULL) { /* the rule raised: name the node in a note, as _step does */
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyErr_NormalizeException(&type, &value, &traceback);
+        if (traceback != NULL)
+            PyException_SetTraceback(value, traceback);
+        PyObject *note_call[2] = {node, value};
+        PyObject *noted = PyObject_Vectorcall(note_failure, note_call, 2, NULL);
+        if (noted == NULL) { /* the note itself failed: report that, chained to the rule's */
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(traceback);
+            return -1;
+        }
+        Py_DECREF(noted);
+        PyErr_Restore(type, value, traceback);
+        return -1;
     }
 
     Py_ssize_t n_edges = PyTuple_GET_SIZE(edges);
-    PyObject *gxs;
-    if (n_edges == 1) {
-        gxs = PyTuple_Pack(1, result);
-        Py_DECREF(result);
-        if (gxs == NULL)
-            return -1;
+    int status = 1;
+    if (n_edges == 1) { /* the rule returned the one gradient itself */
+        PyObject *edge = PyTuple_GET_ITEM(edges, 0);
+        if (edge != Py_None && result != Py_None &&
+            add_gradient(table, heap, ns, node, NULL, g, edge, result) < 0)
+            status = -1;
     } else if (PyTuple_CheckExact(result) && PyTuple_GET_SIZE(result) == n_edges) {
-        gxs = result;
+        for (Py_ssize_t i = 0; i < n_edges; i++) {
+            PyObject *edge = PyTuple_GET_ITEM(edges, i);
+            PyObject *gx = PyTuple_GET_ITEM(result, i);
+            if (edge == Py_None || gx == Py_None)
+                continue;
+            if (add_gradient(table, heap, ns, node, result, g, edge, gx) < 0) {
+                status = -1;
+                break;
+            }
+        }
     } else {
         Py_DECREF(result); /* an unusual rule result: _step's zip() decides what it means */
         return 0;
     }
-
-    int status = 1;
-    for (Py_ssize_t i = 0; i < n_edges; i++) {
-        PyObject *edge = PyTuple_GET_ITEM(edges, i);
-        PyObject *gx = PyTuple_GET_ITEM(gxs, i);
-        if (edge == Py_None || gx == Py_None)
-            continue;
-        if (add_gradient(table, heap, ns, node, gxs, g, edge, gx) < 0) {
-            status = -1;
-            break;
-        }
-    }
-    Py_DECREF(gxs);
+    Py_DECREF(result);
     if (status == 1 && !retain) { /* release what backward kept */
         Py_SETREF(SLOT(node, node_saved), Py_NewRef(Py_None));
         PyObject *out = SLOT(node, node_out_data);
@@ -466,8 +521,8 @@ fail:
 /* ------------------------------------------------------------------------------ module */
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
-     "setup(Node, Tensor, add_to_leaf, conform, defer_max_count): bind the engine's types "
-     "and helpers."},
+     "setup(Node, Tensor, add_to_leaf, conform, note_vjp_failure, defer_max_count): bind the "
+     "engine's types and helpers."},
     {"walk", walk, METH_VARARGS,
      "walk(w, starts, plain, step): run the backward walk `w` from the nodes `starts`."},
     {NULL, NULL, 0, NULL},

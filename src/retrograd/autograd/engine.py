@@ -129,7 +129,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
     if Tensor._post_hooks_used and accumulate and targets is None:
         nodes = _reachable_nodes(roots)
         nodes.sort(key=_by_seq, reverse=True)
-        w.finish = hooks.finish_plan(nodes)
+        w.finish = hooks.finish_plan(nodes) or None  # an empty plan keeps the walk plain
     starts = [r for r in set(roots) if type(r) is Node]
     plain = not create_graph and w.anomaly is None and w.target_keys is None and w.finish is None
     previous_mode = graph.set_grad_enabled_flag(create_graph)
@@ -167,14 +167,12 @@ def _step(w, node, g):
             _store_nonleaf_grad(w.target_keys[node], g)
     op = node.op
     values = _saved_values(node, op, create_graph)
+    if op.vjp is None:
+        raise NotImplementedError(f"op '{op.name}' has no VJP rule, so it cannot be backpropagated")
     try:
         gxs = op.vjp(ns, g, values, node.params, node.needs)
     except Exception as err:
-        if op.vjp is None:
-            raise NotImplementedError(
-                f"op '{op.name}' has no VJP rule, so it cannot be backpropagated"
-            ) from None
-        err.add_note(_where(node, "while computing the gradient of"))
+        _note_vjp_failure(node, err)
         raise
     edges = node.edges
     if len(edges) == 1:
@@ -206,6 +204,11 @@ def _step(w, node, g):
             if leaf in table:
                 _finish_leaf_early(leaf, _leaf_total(table.pop(leaf)), create_graph)
     return reached
+
+
+def _note_vjp_failure(node, err):
+    """Name the node whose rule raised `err` (the compiled loop calls this too)."""
+    err.add_note(_where(node, "while computing the gradient of"))
 
 
 def _finish_leaves(w):
@@ -540,7 +543,7 @@ def use_accelerator(flag=True):
     except ImportError:
         _accel = None
         return previous
-    _cwalk.setup(Node, Tensor, _add_to_leaf, _conform, _DEFER_MAX_COUNT)
+    _cwalk.setup(Node, Tensor, _add_to_leaf, _conform, _note_vjp_failure, _DEFER_MAX_COUNT)
     _accel = _cwalk
     return previous
 

@@ -100,13 +100,13 @@ class Node:
         "dtype",
         "seq",
         "hooks",  # tensor hooks on this node's output (register_hook, retain_grad), or None
+        "versions",
         "out_version",
         "__dict__",  # NOTE: only for the rare attributes below, so creating a node stays cheap
         "__weakref__",
     )
 
     aux = None  # the op's non-differentiable forward by-products (has_aux ops)
-    versions = None
     source = None  # the user's source line, recorded in anomaly mode
     module_path = None  # dotted name of the module that ran the op, when known
 
@@ -195,7 +195,7 @@ def apply(op, *xs, **params):
     node.dtype = out.dtype
     _seq += 1
     node.seq = _seq
-    node.hooks = node.out_version = None
+    node.hooks = node.versions = node.out_version = None
     if aux is not None:
         node.aux = aux
     save = op.save
@@ -259,7 +259,7 @@ def apply1(op, x):
     node.dtype = out.dtype
     _seq += 1
     node.seq = _seq
-    node.hooks = node.out_version = None
+    node.hooks = node.versions = node.out_version = None
     if op.save:
         node.saved = (x,)
         if x._version is not None:
@@ -290,7 +290,8 @@ def binary_primitive(op, prepare):
     saves_one = len(save) == 1
     save_out = op.save_out
 
-    def record(x, y):
+    def record(input, other):  # noqa: A002 - PyTorch's argument names
+        x, y = input, other
         global _seq
         if type(x) is not Tensor or type(y) is not Tensor or x.data.dtype is not y.data.dtype:
             x, y = prepare(op, x, y)
@@ -334,7 +335,7 @@ def binary_primitive(op, prepare):
         node.dtype = out.dtype
         _seq += 1
         node.seq = _seq
-        node.hooks = node.out_version = None
+        node.hooks = node.versions = node.out_version = None
         if save_inputs:
             node.saved = (x, y)
             if x._version is not None or y._version is not None:
