@@ -8,10 +8,7 @@ accelerator is not built (or RETROGRAD_PURE_PYTHON is set) the Python side still
 checked against closed forms where the test gives one; then the test skips.
 """
 
-import dataclasses
 import importlib
-import importlib.util
-import os
 import pathlib
 import shlex
 import shutil
@@ -21,20 +18,9 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import engine
-from retrograd.autograd.graph import REGISTRY, Op, apply
-from retrograd.autograd.tensor import Tensor
+from retrograd.autograd import engine, leaf_grads
 
-PURE_PYTHON = os.environ.get("RETROGRAD_PURE_PYTHON", "") not in ("", "0")
-BUILT = importlib.util.find_spec("retrograd.autograd._cwalk") is not None
-ACCEL = BUILT and not PURE_PYTHON
-NO_ACCEL = (
-    "RETROGRAD_PURE_PYTHON is set" if PURE_PYTHON else "the compiled walk (_cwalk) is not built"
-) + ": ran the Python loop only"
-
-
-def leaf(values, dtype=np.float64):
-    return rg.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+from .accelerator_support import BUILT, PURE_PYTHON, assert_identical, close, leaf
 
 
 def _c_compiler():
@@ -59,104 +45,19 @@ def test_accelerator_is_built_where_a_c_compiler_exists():
     assert BUILT and engine._accel.__name__ == "retrograd.autograd._cwalk"
 
 
-# ---------------------------------------------------------------------------- running both loops
-@dataclasses.dataclass
-class Run:
-    values: list  # one array (or None) per item fn returned
-    routed: list  # op names of the nodes handed to engine._step, in walk order
-
-
-def _value(item):
-    if isinstance(item, Tensor):
-        return None if item.grad is None else item.grad.data
-    return None if item is None else np.asarray(item)
-
-
-def _assert_identical(python, accel):
-    assert len(python) == len(accel)
-    for i, (p, a) in enumerate(zip(python, accel)):
-        assert (p is None) == (a is None), f"item {i}: {p!r} vs {a!r}"
-        if p is not None:
-            assert p.dtype == a.dtype and p.shape == a.shape, (
-                f"item {i}: {p.dtype}{p.shape} vs {a.dtype}{a.shape}"
-            )
-            assert np.array_equal(p, a, equal_nan=True), f"item {i} differs:\n{p}\nvs\n{a}"
-
-
-class Loops:
-    def __init__(self, routed):
-        self._routed = routed
-
-    def run(self, fn, accelerated):
-        self._routed.clear()
-        previous = engine.use_accelerator(accelerated)
-        try:
-            return Run([_value(item) for item in fn()], list(self._routed))
-        finally:
-            engine.use_accelerator(previous)
-
-    def both(self, fn, expect=None):
-        """(python Run, compiled Run) of `fn()`, which builds a graph, runs backward and returns
-        the tensors whose .grad to compare (or arrays); `expect(run)` checks the Python run."""
-        python = self.run(fn, accelerated=False)
-        assert python.routed, "the Python loop ran no node: the test builds no graph"
-        if expect is not None:
-            expect(python)
-        if not ACCEL:
-            pytest.skip(NO_ACCEL)
-        accel = self.run(fn, accelerated=True)
-        _assert_identical(python.values, accel.values)
-        return python, accel
-
-    def both_raise(self, fn):
-        """The errors `fn()` raises under each loop, after checking they are the same."""
-        errors = []
-        for accelerated in (False, True):
-            if accelerated and not ACCEL:
-                pytest.skip(NO_ACCEL)
-            with pytest.raises(Exception) as info:
-                self.run(fn, accelerated)
-            errors.append(info.value)
-        python, accel = errors
-        assert type(python) is type(accel)
-        assert str(python) == str(accel)
-        assert getattr(python, "__notes__", None) == getattr(accel, "__notes__", None)
-        return python, accel
-
-
-@pytest.fixture
-def loops(monkeypatch):
-    # NOTE: once any post-accumulate hook was registered in this process, every walk plans for
-    # them (the plan is empty when no leaf of the graph has one); start from a clean process state.
-    monkeypatch.setattr(Tensor, "_post_hooks_used", False)
-    routed = []
-    step = engine._step
-
-    def recording_step(w, node, g):
-        routed.append(node.op.name)
-        return step(w, node, g)
-
-    monkeypatch.setattr(engine, "_step", recording_step)
-    return Loops(routed)
-
-
-def close(actual, expected):
-    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
-
-
 # ---------------------------------------------------------------------------- plain graphs
 def test_long_chain_with_shared_leaves_collects_then_collapses_leaf_gradients(loops, monkeypatch):
-    n, cap = 300, engine._DEFER_MAX_COUNT
+    n, cap = 300, leaf_grads.DEFER_MAX_COUNT
     assert n > cap
     lengths = []
-    leaf_total = engine._leaf_total
+    leaf_total = leaf_grads.leaf_total
 
     def recording_total(value):
         if type(value) is list:
             lengths.append(len(value))
         return leaf_total(value)
 
-    monkeypatch.setattr(engine, "_leaf_total", recording_total)
+    monkeypatch.setattr(leaf_grads, "leaf_total", recording_total)
 
     def fn():
         lengths.clear()
@@ -311,7 +212,7 @@ def test_post_accumulate_hook_makes_the_walk_not_plain(loops):
         return [x, w, np.array(seen)]
 
     def expect(run):
-        _assert_identical([run.values[2]], [run.values[1][None]])
+        assert_identical([run.values[2]], [run.values[1][None]])
 
     python, accel = loops.both(fn, expect)
     assert accel.routed == python.routed
@@ -327,7 +228,7 @@ def test_retain_graph_then_a_second_backward_accumulates(loops):
         return [x, first]
 
     def expect(run):
-        _assert_identical([run.values[0]], [2 * run.values[1]])
+        assert_identical([run.values[0]], [2 * run.values[1]])
 
     python, accel = loops.both(fn, expect)
     assert accel.routed == []
@@ -462,205 +363,3 @@ def test_every_op_spec_gives_identical_gradients(loops):
 
     python, accel = loops.both(fn)
     assert len(accel.routed) < len(python.routed) / 2
-
-
-# ---------------------------------------------------------------------------- op-rule cache
-@pytest.fixture(scope="module")
-def scale_ops():
-    class Base(Op):
-        save = (0,)
-
-        @staticmethod
-        def forward(x):
-            return x * 2.0
-
-        @staticmethod
-        def vjp(ns, g, saved, params, needs):
-            return g * 2.0
-
-    class Scale(Base):
-        name = "_test_accel_scale"
-
-    try:
-        yield Base, Scale
-    finally:
-        REGISTRY.pop(Scale.name, None)
-
-
-@pytest.mark.parametrize("replace_on", ["class", "base"])
-def test_a_replaced_rule_is_used(loops, scale_ops, replace_on):
-    base, scale = scale_ops
-    owner = scale if replace_on == "class" else base
-    original = owner.__dict__.get("vjp")
-
-    def fn():
-        x = leaf([1.0, -3.0])
-        apply(scale, x * 1.0).sum().backward()  # caches the rule in the compiled loop
-        first = x.grad.data.copy()
-        owner.vjp = staticmethod(lambda ns, g, saved, params, needs: g * saved[0])
-        try:
-            x.grad = None
-            apply(scale, x * 1.0).sum().backward()
-        finally:
-            if original is None:
-                del owner.vjp
-            else:
-                owner.vjp = original
-        return [first, x]
-
-    def expect(run):
-        close(run.values[0], [2.0, 2.0])
-        close(run.values[1], [1.0, -3.0])
-
-    python, accel = loops.both(fn, expect)
-    assert accel.routed == []
-
-
-def test_an_unusual_rule_result_goes_to_step(loops):
-    class Pair(Op):
-        name = "_test_accel_pair"
-
-        @staticmethod
-        def forward(x, y):
-            return x + y
-
-        @staticmethod
-        def vjp(ns, g, saved, params, needs):
-            return [g, g * 2.0]  # a list, not a tuple
-
-    def fn():
-        x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
-        apply(Pair, x * 1.0, y).sum().backward()
-        return [x, y]
-
-    try:
-        python, accel = loops.both(fn, lambda run: close(run.values[1], [2.0, 2.0]))
-    finally:
-        REGISTRY.pop(Pair.name, None)
-    assert accel.routed == ["_test_accel_pair"]
-
-
-def test_a_wrongly_shaped_rule_result_raises_the_same(loops):
-    # the compiled loop runs the node and fails in engine._conform, as _step does
-    class Wide(Op):
-        name = "_test_accel_wide"
-
-        @staticmethod
-        def forward(x):
-            return x.copy()
-
-        @staticmethod
-        def vjp(ns, g, saved, params, needs):
-            return ns.cat([g, g])
-
-    def bad():
-        apply(Wide, leaf([1.0, 2.0]) * 1.0).sum().backward()
-        return []
-
-    try:
-        python, _ = loops.both_raise(bad)
-    finally:
-        REGISTRY.pop(Wide.name, None)
-    assert isinstance(python, RuntimeError) and "'_test_accel_wide'" in str(python)
-
-
-# ---------------------------------------------------------------------------- memory
-@pytest.mark.parametrize("accelerated", [False, True], ids=["python", "compiled"])
-@pytest.mark.parametrize("retain_graph", [False, True])
-def test_saved_values_are_released_unless_retained(loops, accelerated, retain_graph):
-    if accelerated and not ACCEL:
-        pytest.skip(NO_ACCEL)
-    nodes = []
-
-    def fn():
-        x = leaf([0.5, 1.5])
-        loss = ((x * x).exp() * x).tanh().sum()
-        stack = [loss.grad_fn]
-        while stack:
-            node = stack.pop()
-            nodes.append(node)
-            stack.extend(e for e in node.edges if type(e) is type(node))
-        loss.backward(retain_graph=retain_graph)
-        return [x]
-
-    run = loops.run(fn, accelerated)
-    walk_order = sorted(set(nodes), key=lambda n: n.seq, reverse=True)
-    assert run.routed == ([] if accelerated else [n.op.name for n in walk_order])
-    kept = [n for n in nodes if n.op.save or n.op.save_out]
-    assert len(kept) == 4
-    for node in kept:
-        assert (node.saved is not None) == retain_graph
-        assert (node.out_data is not None) == (retain_graph and node.op.save_out)
-
-
-# ---------------------------------------------------------------------------- odd rules, settings
-def test_a_rule_returning_a_float_raises_the_same(loops):
-    class Half(Op):
-        name = "_test_accel_float"
-
-        @staticmethod
-        def forward(x):
-            return x * 0.5
-
-        @staticmethod
-        def vjp(ns, g, saved, params, needs):
-            return 0.5
-
-    def fn():
-        apply(Half, leaf([1.0, 2.0])).sum().backward()
-        return []
-
-    try:
-        loops.both_raise(fn)
-    finally:
-        REGISTRY.pop(Half.name, None)
-
-
-def test_walks_stay_plain_after_a_post_accumulate_hook_was_used(loops):
-    if not ACCEL:
-        pytest.skip(NO_ACCEL)
-    leaf([1.0]).register_post_accumulate_grad_hook(lambda t: None).remove()
-
-    def fn():
-        x = leaf([0.5, 2.0])
-        (x * 2.0).tanh().sum().backward()
-        return [x]
-
-    assert loops.run(fn, accelerated=True).routed == []
-
-
-def test_a_raising_rule_runs_once_and_its_node_is_named(loops):
-    calls = []
-
-    class Flaky(rg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 3.0
-
-        @staticmethod
-        def backward(ctx, g):
-            calls.append(1)
-            raise ValueError("backward failed")
-
-    def fn():
-        Flaky.apply(leaf([1.0, 2.0])).sum().backward()
-        return []
-
-    python, accel = loops.both_raise(fn)
-    assert "Flaky" in "".join(getattr(python, "__notes__", []))
-    assert len(calls) == (2 if ACCEL else 1)  # once per loop: the compiled one does not retry
-
-
-def test_a_saved_parameter_changed_by_the_optimizer_is_still_caught(loops):
-    def fn():
-        w = leaf([1.0, -2.0])
-        with rg.no_grad():
-            w.mul_(2.0)  # before use: w's counter is 1 when mul saves it
-        loss = (w * w).sum()
-        with rg.no_grad():
-            w.add_(1.0)  # after: backward must refuse
-        loss.backward()
-        return [w]
-
-    python, accel = loops.both_raise(fn)
-    assert "modified" in str(python)

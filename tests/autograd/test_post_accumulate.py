@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from retrograd.autograd import engine, hooks
+from retrograd.autograd import engine, hooks, leaf_grads
 
 
 def _chain():
@@ -153,13 +153,13 @@ def test_early_finishing_adopts_gradients_without_copying(monkeypatch):
     """A leaf finished during the walk sees its gradient array held as often as one finished
     after it, so `.grad` adopts the array without a copy in both cases."""
     counts = []
-    real = engine._exclusively_ours
+    real = leaf_grads.exclusively_ours
 
     def spy(g):
         counts.append(sys.getrefcount(g))
         return real(g)
 
-    monkeypatch.setattr(engine, "_exclusively_ours", spy)
+    monkeypatch.setattr(leaf_grads, "exclusively_ours", spy)
     w1, w2, x = _chain()
     _loss(w1, w2, x).backward()  # no post-accumulate hooks: leaves finish after the walk
     plain = list(counts)

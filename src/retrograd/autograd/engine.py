@@ -13,11 +13,10 @@ import gc
 import heapq
 import operator
 import os
-import sys
 
 import numpy as np
 
-from . import array_ns, graph, hooks
+from . import array_ns, backward_checks, graph, hooks, leaf_grads
 from .graph import Node
 from .tensor import Tensor, new_tensor
 
@@ -28,15 +27,15 @@ queue_callback = hooks.queue_callback  # also here, where PyTorch users look for
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradients of `tensors` into `.grad` of the leaves (all, or `inputs`)."""
-    tensors = _as_tensor_list(tensors, "backward")
+    tensors = backward_checks.as_tensor_list(tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
     only = None
     if inputs is not None:
-        only = _as_tensor_list(inputs, "backward(inputs=...)")
+        only = backward_checks.as_tensor_list(inputs, "backward(inputs=...)")
         if not only:
             raise ValueError("backward(): 'inputs' must not be empty")
-    roots, grads = _root_gradients(tensors, grad_tensors, create_graph, "backward")
+    roots, grads = backward_checks.root_gradients(tensors, grad_tensors, create_graph, "backward")
     run(roots, grads, retain_graph, create_graph, targets=only, accumulate=True)
 
 
@@ -50,19 +49,19 @@ def grad(
     materialize_grads=False,
 ):
     """Return d(outputs)/d(inputs) as a tuple, without touching any `.grad`."""
-    outputs = _as_tensor_list(outputs, "grad")
+    outputs = backward_checks.as_tensor_list(outputs, "grad")
     single = isinstance(inputs, Tensor)
-    inputs = _as_tensor_list(inputs, "grad(inputs=...)")
+    inputs = backward_checks.as_tensor_list(inputs, "grad(inputs=...)")
     for i, x in enumerate(inputs):
         if not x._requires_grad:
             raise RuntimeError(f"grad(): input {i} does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
-    roots, grads = _root_gradients(outputs, grad_outputs, create_graph, "grad")
+    roots, grads = backward_checks.root_gradients(outputs, grad_outputs, create_graph, "grad")
     found = run(roots, grads, retain_graph, create_graph, targets=inputs, accumulate=False)
     results = []
     for i, x in enumerate(inputs):
-        g = found.get(_key(x))
+        g = found.get(backward_checks.graph_key(x))
         if g is None:
             if materialize_grads:
                 g = np.zeros_like(x.data)
@@ -71,7 +70,7 @@ def grad(
                     f"grad(): input {i} (shape {x.shape}) was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-        results.append(None if g is None else _as_grad_tensor(g, copy=True))
+        results.append(None if g is None else leaf_grads.as_grad_tensor(g, copy=True))
     return tuple(results) if not single else (results[0],)
 
 
@@ -122,7 +121,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
     w.create_graph = create_graph
     w.retain_graph = retain_graph
     w.anomaly = graph.get_anomaly()
-    w.target_keys = None if targets is None else {_key(t): t for t in targets}
+    w.target_keys = None if targets is None else {backward_checks.graph_key(t): t for t in targets}
     w.found = {}
     w.accumulate = accumulate
     w.finish = None
@@ -160,11 +159,11 @@ def _step(w, node, g):
     ns = w.ns
     create_graph = w.create_graph
     if node.hooks:
-        g = _run_hooks(node.hooks, g, create_graph)
+        g = leaf_grads.run_hooks(node.hooks, g, create_graph)
     if w.target_keys is not None and node in w.target_keys:
         w.found[node] = g
         if w.accumulate:
-            _store_nonleaf_grad(w.target_keys[node], g)
+            leaf_grads.store_nonleaf_grad(w.target_keys[node], g)
     op = node.op
     values = _saved_values(node, op, create_graph)
     if op.vjp is None:
@@ -192,7 +191,7 @@ def _step(w, node, g):
         else:
             data = edge.data
             gx = _conform(ns, gx, data.shape, data.dtype, node, gxs, g, w.anomaly)
-            _add_to_leaf(table, edge, gx, not create_graph)
+            leaf_grads.add_to_leaf(table, edge, gx, not create_graph)
     gxs = gx = g = None  # hold no reference: a leaf may adopt its gradient uncopied
     if not w.retain_graph:  # release what backward kept
         node.saved = None
@@ -202,30 +201,33 @@ def _step(w, node, g):
     if w.finish is not None and node in w.finish:
         for leaf in w.finish[node]:
             if leaf in table:
-                _finish_leaf_early(leaf, _leaf_total(table.pop(leaf)), create_graph)
+                # NOTE: the total passed straight on, held by no local: it may be adopted
+                leaf_grads.finish_leaf_early(
+                    leaf, leaf_grads.leaf_total(table.pop(leaf)), create_graph
+                )
     return reached
 
 
 def _note_vjp_failure(node, err):
     """Name the node whose rule raised `err` (the compiled loop calls this too)."""
-    err.add_note(_where(node, "while computing the gradient of"))
+    err.add_note(backward_checks.where(node, "while computing the gradient of"))
 
 
 def _finish_leaves(w):
     """What is left in the table are the leaves. Popping them leaves each gradient array with no
-    reference but ours when nothing else holds it, so _accumulate_leaf can adopt it uncopied."""
+    reference but ours when nothing else holds it, so accumulate_leaf can adopt it uncopied."""
     table = w.table
     for leaf in list(table):
-        g = _leaf_total(table.pop(leaf))
+        g = leaf_grads.leaf_total(table.pop(leaf))
         if leaf._hooks:
-            g = _run_hooks(leaf._hooks, g, w.create_graph)
+            g = leaf_grads.run_hooks(leaf._hooks, g, w.create_graph)
         if w.target_keys is not None:
             if leaf in w.target_keys:
                 w.found[leaf] = g
             else:
                 continue
         if w.accumulate:
-            _accumulate_leaf(leaf, g, w.create_graph)
+            leaf_grads.accumulate_leaf(leaf, g, w.create_graph)
             if leaf._post_hooks:
                 hooks.run_post_hooks(leaf)
 
@@ -257,10 +259,10 @@ def _saved_values(node, op, create_graph):
         saved = ()
     for x in saved:
         if x._version is not None:  # only tensors ever changed in place have a counter
-            _check_versions(node, saved)
+            backward_checks.check_versions(node, saved)
             break
     if node.out_version is not None and node.out_version[0]:
-        _check_versions(node, saved)
+        backward_checks.check_versions(node, saved)
     if create_graph:
         values = list(saved)
         if op.save_out:
@@ -282,44 +284,6 @@ def _saved_values(node, op, create_graph):
     return values
 
 
-def _finish_leaf_early(leaf, g, create_graph):
-    # NOTE: our `g` stands in for _walk's in _accumulate_leaf's reference count
-    if leaf._hooks:
-        g = _run_hooks(leaf._hooks, g, create_graph)
-    _accumulate_leaf(leaf, g, create_graph)
-    hooks.run_post_hooks(leaf)
-
-
-# A leaf reached many times (a weight shared along a chain or through time) gets many small
-# gradients. Summing each into the running total costs a NumPy call apiece; for small arrays the
-# walk collects them and sums them in one call. The cap bounds the memory this holds.
-_DEFER_MAX_SIZE = 256  # elements: above this, one addition per gradient costs little extra
-_DEFER_MAX_COUNT = 256  # so a collected list holds at most 256 x 256 elements
-
-
-def _add_to_leaf(table, leaf, gx, defer):
-    """Add `gx` to the leaf's entry (the accelerator inlines the common cases)."""
-    previous = table.get(leaf)
-    if previous is None:
-        table[leaf] = gx
-    elif type(previous) is list:
-        if len(previous) < _DEFER_MAX_COUNT:
-            previous.append(gx)
-        else:  # full: sum what it holds, then keep collecting
-            table[leaf] = [_leaf_total(previous), gx]
-    elif defer and gx.size <= _DEFER_MAX_SIZE:
-        table[leaf] = [previous, gx]
-    else:
-        table[leaf] = previous + gx
-
-
-def _leaf_total(value):
-    """A leaf's table entry as one gradient (the sum of a collected list)."""
-    if type(value) is list:
-        # NOTE: stacking then reducing over the first axis adds in list order, as the
-        # one-by-one sums would
-        return np.add.reduce(np.stack(value), axis=0)
-    return value
 
 
 def _fit_shape(ns, gx, shape, node, i):
@@ -357,10 +321,6 @@ def _add(table, key, g):
     table[key] = g if previous is None else previous + g
 
 
-def _key(t):
-    return t if t._node is None else t._node
-
-
 def _reachable_nodes(roots):
     nodes = []
     seen = set()
@@ -375,157 +335,6 @@ def _reachable_nodes(roots):
             if type(edge) is Node and edge not in seen:
                 stack.append(edge)
     return nodes
-
-
-def _run_hooks(hooks, g, create_graph):
-    """Tensor hooks see and may replace the gradient (as a Tensor)."""
-    g_tensor = g if create_graph else new_tensor(g)
-    for hook in list(hooks):
-        result = hook(g_tensor)
-        if result is not None:
-            if not isinstance(result, Tensor):
-                raise TypeError(f"a gradient hook must return a Tensor or None, got {result!r}")
-            if result.shape != g_tensor.shape:
-                raise RuntimeError(
-                    f"a gradient hook returned shape {result.shape}; expected {g_tensor.shape}"
-                )
-            g_tensor = result
-    return g_tensor if create_graph else g_tensor.data
-
-
-def _accumulate_leaf(leaf, g, create_graph):
-    if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
-    if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
-    if leaf.grad is None:
-        leaf.grad = new_tensor(g if _exclusively_ours(g) else np.array(g, copy=True))
-    elif leaf.grad._node is not None or leaf.grad.data.shape != g.shape:
-        leaf.grad = new_tensor(leaf.grad.data + g)
-    else:
-        leaf.grad.data += g  # PyTorch accumulates into the existing .grad in place
-
-
-def _exclusively_ours(g):
-    """True when `g` owns its memory, is writable and nobody else refers to it, so it can become
-    a leaf's `.grad` without a copy (as PyTorch steals a gradient whose use count is one).
-
-    The references counted are: the caller's variable, this function's argument, and
-    getrefcount's own. A rule may hand one array to several inputs (add) or keep it elsewhere;
-    then the count is higher and the caller copies.
-    """
-    return (
-        type(g) is np.ndarray
-        and g.base is None
-        and g.flags.writeable
-        and sys.getrefcount(g) <= _REFS_WHEN_EXCLUSIVE
-    )
-
-
-_REFS_WHEN_EXCLUSIVE = 4  # _walk()'s `g`, _accumulate_leaf's `g`, our argument, getrefcount's
-
-
-def _store_nonleaf_grad(t, g):
-    t.grad = _as_grad_tensor(g, copy=True)
-
-
-def _as_grad_tensor(g, copy):
-    if isinstance(g, Tensor):
-        return g
-    return new_tensor(np.array(g, copy=True) if copy else np.asarray(g))
-
-
-def _as_tensor_list(tensors, where):
-    if isinstance(tensors, Tensor):
-        return [tensors]
-    try:
-        tensors = list(tensors)
-    except TypeError:
-        raise TypeError(f"{where}: expected a Tensor or a sequence of Tensors") from None
-    for t in tensors:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{where}: expected Tensors, got {type(t).__name__}")
-    return tensors
-
-
-def _root_gradients(tensors, grad_tensors, create_graph, where):
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, (Tensor, np.ndarray)):
-        grad_tensors = [grad_tensors]
-    else:
-        grad_tensors = list(grad_tensors)
-    if len(grad_tensors) != len(tensors):
-        raise ValueError(
-            f"{where}: got {len(tensors)} outputs but {len(grad_tensors)} output gradients"
-        )
-    roots, grads = [], []
-    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
-        if not t._requires_grad:
-            raise RuntimeError(
-                f"{where}: output {i} does not require grad and has no grad_fn; did you compute "
-                "it under no_grad(), or from tensors without requires_grad=True?"
-            )
-        if g is None:
-            if t.data.size != 1:
-                raise RuntimeError(
-                    f"{where}: the output has shape {t.shape}; a gradient can be created "
-                    "implicitly only for a scalar output. Pass gradient= a tensor of shape "
-                    f"{t.shape} (for example rg.ones_like(out)), or reduce the output first "
-                    "(out.sum())"
-                )
-            g = np.ones_like(t.data)
-        else:
-            g_data = g.data if isinstance(g, Tensor) else np.asarray(g)
-            if g_data.shape != t.data.shape:
-                raise RuntimeError(
-                    f"{where}: the gradient has shape {g_data.shape} but output {i} has shape "
-                    f"{t.shape}"
-                )
-            if create_graph and isinstance(g, Tensor):
-                if g.dtype != t.dtype:
-                    g = g.to(t.dtype)
-                roots.append(_key(t))
-                grads.append(g)
-                continue
-            g = g_data.astype(t.data.dtype, copy=False)
-        roots.append(_key(t))
-        grads.append(new_tensor(g) if create_graph else g)
-    return roots, grads
-
-
-def _check_versions(node, saved):
-    """Raise if a tensor the node saved was changed in place after it was saved."""
-    versions = node.versions
-    for i, x in enumerate(saved):
-        counter = x._version
-        if counter is not None:
-            version = 0 if versions is None else versions[i]
-            if counter[0] != version:
-                raise RuntimeError(_modified_message(node, counter, version))
-    counter = node.out_version
-    if counter is not None and counter[0] != 0:
-        raise RuntimeError(_modified_message(node, counter, 0))
-
-
-def _modified_message(node, counter, version):
-    by = f" by in-place op '{counter[1]}'" if counter[1] else ""
-    return (
-        f"backward through '{node.op.name}': a tensor it saved for the gradient was modified"
-        f"{by} after it was saved (version {version}, now {counter[0]}). Compute on a .clone() "
-        "instead, or do the in-place change after backward.\n" + _where(node, "the node is")
-    )
-
-
-def _where(node, text):
-    """Where the node came from, for error notes: the user's line when anomaly mode saw it."""
-    if node.source is None:
-        return (
-            f"{text} '{node.op.name}' (run inside rg.autograd.detect_anomaly() to see the line "
-            "that created it)"
-        )
-    return f"{text} '{node.op.name}', created at {node.source}"
 
 
 # ---------------------------------------------------------------------------- the accelerator
@@ -543,7 +352,8 @@ def use_accelerator(flag=True):
     except ImportError:
         _accel = None
         return previous
-    _cwalk.setup(Node, Tensor, _add_to_leaf, _conform, _note_vjp_failure, _DEFER_MAX_COUNT)
+    _cwalk.setup(Node, Tensor, leaf_grads.add_to_leaf, _conform, _note_vjp_failure,
+                 leaf_grads.DEFER_MAX_COUNT)
     _accel = _cwalk
     return previous
 
