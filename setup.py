@@ -9,8 +9,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "retrograd.autograd._cwalk",
-            ["src/retrograd/autograd/_cwalk.c"],
+            "retrograd.autograd._accel",
+            ["src/retrograd/autograd/_accel.c"],
             optional=True,
         )
     ]

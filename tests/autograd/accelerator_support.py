@@ -13,10 +13,10 @@ from retrograd.autograd import engine
 from retrograd.autograd.tensor import Tensor
 
 PURE_PYTHON = os.environ.get("RETROGRAD_PURE_PYTHON", "") not in ("", "0")
-BUILT = importlib.util.find_spec("retrograd.autograd._cwalk") is not None
+BUILT = importlib.util.find_spec("retrograd.autograd._accel") is not None
 ACCEL = BUILT and not PURE_PYTHON
 NO_ACCEL = (
-    "RETROGRAD_PURE_PYTHON is set" if PURE_PYTHON else "the compiled walk (_cwalk) is not built"
+    "RETROGRAD_PURE_PYTHON is set" if PURE_PYTHON else "the compiled walk (_accel) is not built"
 ) + ": ran the Python loop only"
 
 

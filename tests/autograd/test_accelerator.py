@@ -1,4 +1,4 @@
-"""The compiled backward loop (`_cwalk.c`) against the pure-Python one (`engine._step` per node).
+"""The compiled backward loop (`_accel.c`) against the pure-Python one (`engine._step` per node).
 
 Every parity test runs one function under both loops and requires the same leaf gradients bit
 for bit (or the same exception: type, message and notes). Each also records which nodes the
@@ -41,8 +41,8 @@ def test_accelerator_is_built_where_a_c_compiler_exists():
             f"backward runs the pure-Python loop although a C compiler exists ({compiler}): "
             "rebuild the extension with `pip install -e . --no-deps` and read its errors"
         )
-        pytest.skip("no C compiler found, so retrograd.autograd._cwalk could not be built")
-    assert BUILT and engine._accel.__name__ == "retrograd.autograd._cwalk"
+        pytest.skip("no C compiler found, so retrograd.autograd._accel could not be built")
+    assert BUILT and engine._compiled.__name__ == "retrograd.autograd._accel"
 
 
 # ---------------------------------------------------------------------------- plain graphs

@@ -21,7 +21,7 @@ from .graph import Node
 from .tensor import Tensor, new_tensor
 
 _by_seq = operator.attrgetter("seq")
-_accel = None  # the compiled walk (_cwalk.c) when built and not turned off; see use_accelerator
+_compiled = None  # the compiled walk (_accel.c) when built and not turned off; see use_accelerator
 queue_callback = hooks.queue_callback  # also here, where PyTorch users look for it
 
 
@@ -133,8 +133,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, targets, accumulate):
     plain = not create_graph and w.anomaly is None and w.target_keys is None and w.finish is None
     previous_mode = graph.set_grad_enabled_flag(create_graph)
     try:
-        if _accel is not None:
-            _accel.walk(w, starts, plain, _step)
+        if _compiled is not None:
+            _compiled.walk(w, starts, plain, _step)
         else:
             heap = [(-r.seq, r) for r in starts]
             heapq.heapify(heap)
@@ -152,7 +152,7 @@ def _step(w, node, g):
     """Run one node: its hooks, its VJP, and each input's gradient into the table. Returns the
     nodes this step reached first (they join the walk's queue).
 
-    The accelerator (`_cwalk.c`) runs plain nodes itself and calls this for the others; keep
+    The accelerator (`_accel.c`) runs plain nodes itself and calls this for the others; keep
     the two in step.
     """
     table = w.table
@@ -339,28 +339,31 @@ def _reachable_nodes(roots):
 
 # ---------------------------------------------------------------------------- the accelerator
 def use_accelerator(flag=True):
-    """Run backward walks with the compiled loop (`_cwalk.c`, the default when it was built) or,
-    with False, the pure-Python one. Both give the same gradients; returns the previous
-    setting. RETROGRAD_PURE_PYTHON=1 in the environment turns it off at import."""
-    global _accel
-    previous = _accel is not None
+    """Run backward walks with the compiled loop and record ops with the compiled recorder
+    (`_accel.c`, the default when it was built) or, with False, the pure-Python ones. Both give
+    the same results; returns the previous setting. RETROGRAD_PURE_PYTHON=1 in the environment
+    turns it off at import."""
+    global _compiled
+    previous = _compiled is not None
+    _compiled = graph._record = None
     if not flag:
-        _accel = None
         return previous
     try:
-        from . import _cwalk  # noqa: PLC0415 - optional: built where a C compiler was found
+        from . import _accel  # noqa: PLC0415 - optional: built where a C compiler was found
     except ImportError:
-        _accel = None
         return previous
-    _cwalk.setup(Node, Tensor, leaf_grads.add_to_leaf, _conform, _note_vjp_failure,
+    _accel.setup(Node, Tensor, leaf_grads.add_to_leaf, _conform, _note_vjp_failure,
                  leaf_grads.DEFER_MAX_COUNT)
-    _accel = _cwalk
+    _accel.setup_record(vars(graph), graph._ONE, graph._BOTH, graph._FIRST, graph._SECOND,
+                        graph._NO_PARAMS, np.ndarray, np.asarray)
+    _compiled = _accel
+    graph._record = _accel.record
     return previous
 
 
 def accelerated():
-    """True when backward walks run the compiled loop."""
-    return _accel is not None
+    """True when the compiled walk and recorder are on."""
+    return _compiled is not None
 
 
 use_accelerator(os.environ.get("RETROGRAD_PURE_PYTHON", "") in ("", "0"))

@@ -26,8 +26,11 @@ _forward_ad_depth = 0  # > 0 while rg.func.jvp traces tangents
 _seq = 0  # creation counter: a node's seq is larger than every node it depends on
 _node_observers = []  # hook point: callables told about every new Node (diagnostics, ledgers)
 _autocast = None  # while rg.amp.autocast is active: (op, xs) -> (op, xs) that applies its policy
-# True while none of the four modes above is active: then apply1/apply2 take their short path.
+# True while none of the four modes above is active: then apply1 and binary_primitive take their short path.
 _plain = True
+# The compiled recorder (_accel.record) when the accelerator is on: the plain path of apply1 and
+# binary_primitive in C (engine.use_accelerator installs it).
+_record = None
 
 REGISTRY = {}  # op name -> Op subclass; the inspectable list of every primitive
 
@@ -63,6 +66,7 @@ class Op:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        cls._record_flags = _record_flags(cls)
         if cls.name is not None:
             if cls.name in REGISTRY and REGISTRY[cls.name].__qualname__ != cls.__qualname__:
                 raise ValueError(f"op '{cls.name}' is registered twice")
@@ -74,6 +78,14 @@ class Op:
 
     vjp = None  # a missing rule is None, so the engine can name the op that lacks it
     jvp = None
+
+
+def _record_flags(op):
+    """What the compiled recorder must keep for `op`, as its flags (1: input 0, 2: input 1,
+    4: the output), or None when the op keeps something else (the Python path records it)."""
+    if op.has_aux or op.save not in ((), (0,), (1,), (0, 1)):
+        return None
+    return (1 if 0 in op.save else 0) | (2 if 1 in op.save else 0) | (4 if op.save_out else 0)
 
 
 class Node:
@@ -235,6 +247,10 @@ def apply1(op, x):
     global _seq
     if not _plain or op.has_aux:
         return apply(op, x)
+    if _record is not None and op._record_flags is not None:
+        t = _record(op, op.forward, x, None, op._record_flags)
+        if t is not NotImplemented:
+            return t
     try:
         out = op.forward(x.data)
     except (ValueError, TypeError, IndexError) as err:
@@ -289,6 +305,7 @@ def binary_primitive(op, prepare):
     save_inputs = save == (0, 1)
     saves_one = len(save) == 1
     save_out = op.save_out
+    flags = _record_flags(op)
 
     def record(input, other):  # noqa: A002 - PyTorch's argument names
         x, y = input, other
@@ -297,6 +314,10 @@ def binary_primitive(op, prepare):
             x, y = prepare(op, x, y)
         if not _plain:
             return apply(op, x, y)
+        if _record is not None:
+            t = _record(op, forward, x, y, flags)
+            if t is not NotImplemented:
+                return t
         try:
             out = forward(x.data, y.data)
         except (ValueError, TypeError, IndexError) as err:

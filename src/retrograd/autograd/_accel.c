@@ -1,13 +1,19 @@
-/* The backward walk's loop, compiled: an optional accelerator for engine._walk.
+/* Compiled hot paths, optional: the backward walk's loop, and recording one op in forward.
  *
- * engine.py is the reference: `_step(w, node, g)` runs one node in Python. This loop keeps the
- * queue of reached nodes (a max-heap on seq) and runs *plain* nodes itself: nodes without tensor
- * hooks or aux, whose saved tensors (and output) were not changed in place since they were
- * saved, in a walk without create_graph, anomaly mode, targets or post-accumulate hooks. Every
- * other node goes to `_step`, so rare features have one implementation; a rule that raises gets
- * the same note naming its node (engine._note_vjp_failure). What the loop does for a plain node
- * is exactly what `_step` does for it; tests/autograd/test_accelerator.py runs graphs through
- * both and compares.
+ * engine.py and graph.py are the reference; everything here has a Python twin that it must
+ * equal, and tests/autograd/test_accelerator*.py run both and compare.
+ *
+ * The walk. `_step(w, node, g)` runs one node in Python. `walk` keeps the queue of reached nodes
+ * (a max-heap on seq) and runs *plain* nodes itself: nodes without tensor hooks or aux, whose
+ * saved tensors (and output) were not changed in place since they were saved, in a walk without
+ * create_graph, anomaly mode, targets or post-accumulate hooks. Every other node goes to
+ * `_step`, so rare features have one implementation; a rule that raises gets the same note
+ * naming its node (engine._note_vjp_failure).
+ *
+ * The recorder. `record` is the body of graph.apply1 and of graph.binary_primitive's function
+ * for one or two plain Tensors: run the forward, wrap the output, record the node. Whatever it
+ * does not handle (a forward that raises, a saved tensor with a version counter) it leaves to
+ * the Python path by returning NotImplemented.
  *
  * Node and Tensor are Python classes with __slots__; a slot is a PyObject* at a fixed offset,
  * read here through the offsets their member descriptors publish (see `setup`). */
@@ -26,7 +32,7 @@ static Py_ssize_t defer_max_count = 0;
 
 static Py_ssize_t node_op, node_edges, node_needs, node_saved, node_out_data, node_params,
     node_shape, node_dtype, node_seq, node_hooks, node_versions, node_out_version;
-static Py_ssize_t tensor_data, tensor_version;
+static Py_ssize_t tensor_data, tensor_version, tensor_requires_grad, tensor_node;
 
 static PyObject *str_table, *str_ns, *str_retain_graph, *str_save_out, *str_has_aux, *str_vjp,
     *str_shape, *str_dtype;
@@ -37,12 +43,12 @@ slot_offset(PyTypeObject *type, const char *name, Py_ssize_t *offset)
 {
     PyObject *descr = PyDict_GetItemString(type->tp_dict, name); /* borrowed */
     if (descr == NULL || Py_TYPE(descr) != &PyMemberDescr_Type) {
-        PyErr_Format(PyExc_TypeError, "_cwalk.setup: %s.%s is not a slot", type->tp_name, name);
+        PyErr_Format(PyExc_TypeError, "_accel.setup: %s.%s is not a slot", type->tp_name, name);
         return -1;
     }
     PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
     if (member->type != T_OBJECT_EX) {
-        PyErr_Format(PyExc_TypeError, "_cwalk.setup: %s.%s is not an object slot",
+        PyErr_Format(PyExc_TypeError, "_accel.setup: %s.%s is not an object slot",
                      type->tp_name, name);
         return -1;
     }
@@ -66,7 +72,9 @@ setup(PyObject *self, PyObject *args)
         slot_offset(nt, "dtype", &node_dtype) || slot_offset(nt, "seq", &node_seq) ||
         slot_offset(nt, "hooks", &node_hooks) || slot_offset(nt, "versions", &node_versions) ||
         slot_offset(nt, "out_version", &node_out_version) ||
-        slot_offset(tt, "data", &tensor_data) || slot_offset(tt, "_version", &tensor_version))
+        slot_offset(tt, "data", &tensor_data) || slot_offset(tt, "_version", &tensor_version) ||
+        slot_offset(tt, "_requires_grad", &tensor_requires_grad) ||
+        slot_offset(tt, "_node", &tensor_node))
         return NULL;
     Py_XSETREF(node_type, (PyTypeObject *)Py_NewRef(node));
     Py_XSETREF(tensor_type, (PyTypeObject *)Py_NewRef(tensor));
@@ -451,7 +459,7 @@ walk(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OO!pO", &w, &PyList_Type, &starts, &plain, &step))
         return NULL;
     if (node_type == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "_cwalk.walk: setup() was not called");
+        PyErr_SetString(PyExc_RuntimeError, "_accel.walk: setup() was not called");
         return NULL;
     }
     PyObject *table = PyObject_GetAttr(w, str_table);
@@ -464,7 +472,7 @@ walk(PyObject *self, PyObject *args)
     if (retain < 0)
         goto fail;
     if (!PyDict_CheckExact(table)) {
-        PyErr_SetString(PyExc_TypeError, "_cwalk.walk: the table must be a dict");
+        PyErr_SetString(PyExc_TypeError, "_accel.walk: the table must be a dict");
         goto fail;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(starts); i++)
@@ -476,7 +484,7 @@ walk(PyObject *self, PyObject *args)
         g = PyDict_GetItemWithError(table, node);
         if (g == NULL) {
             if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_RuntimeError, "_cwalk.walk: a queued node has no gradient");
+                PyErr_SetString(PyExc_RuntimeError, "_accel.walk: a queued node has no gradient");
             goto fail;
         }
         Py_INCREF(g);
@@ -518,6 +526,162 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------------------ the recorder */
+static PyObject *graph_globals = NULL; /* graph.py's module dict: _grad_enabled and _seq */
+static PyObject *needs_one, *needs_both, *needs_first, *needs_second, *no_params;
+static PyObject *ndarray_type, *asarray_fn, *empty_tuple;
+static PyObject *str_grad_enabled, *str_seq;
+
+static PyObject *
+setup_record(PyObject *self, PyObject *args)
+{
+    PyObject *globals, *one, *both, *first, *second, *params, *ndarray, *asarray;
+    if (!PyArg_ParseTuple(args, "O!OOOOOOO", &PyDict_Type, &globals, &one, &both, &first,
+                          &second, &params, &ndarray, &asarray))
+        return NULL;
+    Py_XSETREF(graph_globals, Py_NewRef(globals));
+    Py_XSETREF(needs_one, Py_NewRef(one));
+    Py_XSETREF(needs_both, Py_NewRef(both));
+    Py_XSETREF(needs_first, Py_NewRef(first));
+    Py_XSETREF(needs_second, Py_NewRef(second));
+    Py_XSETREF(no_params, Py_NewRef(params));
+    Py_XSETREF(ndarray_type, Py_NewRef(ndarray));
+    Py_XSETREF(asarray_fn, Py_NewRef(asarray));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+new_instance(PyTypeObject *type)
+{
+    /* object.__new__(type): allocates and prepares the instance __dict__ as Python does */
+    return PyBaseObject_Type.tp_new(type, empty_tuple, NULL);
+}
+
+#define SAVE_X 1
+#define SAVE_Y 2
+#define SAVE_OUT 4
+
+/* record(op, forward, x, y, flags): y is None for a one-input op; flags say what the node keeps
+ * (SAVE_X, SAVE_Y: inputs; SAVE_OUT: the output). Returns the output Tensor, or NotImplemented
+ * when the Python path must do it. */
+static PyObject *
+record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || graph_globals == NULL || node_type == NULL) {
+        PyErr_SetString(PyExc_TypeError, "_accel.record(op, forward, x, y, flags) after setup");
+        return NULL;
+    }
+    PyObject *op = args[0], *forward = args[1], *x = args[2], *y = args[3];
+    long flags = PyLong_AsLong(args[4]);
+    if (flags == -1 && PyErr_Occurred())
+        return NULL;
+    int binary = y != Py_None;
+    PyObject *x_data = SLOT(x, tensor_data), *y_data = binary ? SLOT(y, tensor_data) : NULL;
+    if (x_data == NULL || (binary && y_data == NULL))
+        Py_RETURN_NOTIMPLEMENTED;
+    /* a saved tensor changed in place before: the Python path records its version */
+    if (((flags & SAVE_X) && SLOT(x, tensor_version) != Py_None) ||
+        ((flags & SAVE_Y) && binary && SLOT(y, tensor_version) != Py_None))
+        Py_RETURN_NOTIMPLEMENTED;
+
+    PyObject *call[2] = {x_data, y_data};
+    PyObject *out = PyObject_Vectorcall(forward, call, binary ? 2 : 1, NULL);
+    if (out == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return NULL;
+        PyErr_Clear(); /* the Python path runs it again and words the error */
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if ((PyObject *)Py_TYPE(out) != ndarray_type) { /* a NumPy scalar from 0-d inputs */
+        PyObject *array = PyObject_CallOneArg(asarray_fn, out);
+        Py_DECREF(out);
+        if (array == NULL)
+            return NULL;
+        out = array;
+    }
+    PyObject *t = new_instance(tensor_type);
+    if (t == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    SLOT(t, tensor_data) = out; /* the tensor takes our reference */
+    SLOT(t, tensor_version) = Py_NewRef(Py_None);
+
+    PyObject *enabled = PyDict_GetItemWithError(graph_globals, str_grad_enabled);
+    if (enabled == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "_accel.record: graph._grad_enabled is missing");
+        Py_DECREF(t);
+        return NULL;
+    }
+    int x_wants = SLOT(x, tensor_requires_grad) == Py_True;
+    int y_wants = binary && SLOT(y, tensor_requires_grad) == Py_True;
+    if (enabled != Py_True || !(x_wants || y_wants)) {
+        SLOT(t, tensor_requires_grad) = Py_NewRef(Py_False);
+        SLOT(t, tensor_node) = Py_NewRef(Py_None);
+        return t;
+    }
+
+    PyObject *seq_now = PyDict_GetItemWithError(graph_globals, str_seq);
+    long long seq = seq_now ? PyLong_AsLongLong(seq_now) : -1;
+    if (seq == -1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "_accel.record: graph._seq is missing");
+        Py_DECREF(t);
+        return NULL;
+    }
+    PyObject *seq_next = PyLong_FromLongLong(seq + 1);
+    PyObject *node = seq_next ? new_instance(node_type) : NULL;
+    PyObject *shape = node ? PyObject_GetAttr(out, str_shape) : NULL;
+    PyObject *dtype = shape ? PyObject_GetAttr(out, str_dtype) : NULL;
+    PyObject *edges = dtype ? PyTuple_New(binary ? 2 : 1) : NULL;
+    PyObject *saved = NULL;
+    if (edges != NULL) {
+        int n_saved = ((flags & SAVE_X) != 0) + (binary && (flags & SAVE_Y) != 0);
+        saved = PyTuple_New(n_saved);
+    }
+    if (saved == NULL || PyDict_SetItem(graph_globals, str_seq, seq_next) < 0) {
+        Py_XDECREF(seq_next);
+        Py_XDECREF(node);
+        Py_XDECREF(shape);
+        Py_XDECREF(dtype);
+        Py_XDECREF(edges);
+        Py_XDECREF(saved);
+        Py_DECREF(t);
+        return NULL;
+    }
+    PyObject *x_node = SLOT(x, tensor_node);
+    PyTuple_SET_ITEM(edges, 0, Py_NewRef(!x_wants ? Py_None : x_node != Py_None ? x_node : x));
+    if (binary) {
+        PyObject *y_node = SLOT(y, tensor_node);
+        PyTuple_SET_ITEM(edges, 1,
+                         Py_NewRef(!y_wants ? Py_None : y_node != Py_None ? y_node : y));
+    }
+    Py_ssize_t k = 0;
+    if (flags & SAVE_X)
+        PyTuple_SET_ITEM(saved, k++, Py_NewRef(x));
+    if (binary && (flags & SAVE_Y))
+        PyTuple_SET_ITEM(saved, k++, Py_NewRef(y));
+    PyObject *needs = !binary ? needs_one : x_wants && y_wants ? needs_both
+                                            : x_wants          ? needs_first
+                                                               : needs_second;
+    SLOT(node, node_op) = Py_NewRef(op);
+    SLOT(node, node_edges) = edges;
+    SLOT(node, node_needs) = Py_NewRef(needs);
+    SLOT(node, node_params) = Py_NewRef(no_params);
+    SLOT(node, node_shape) = shape;
+    SLOT(node, node_dtype) = dtype;
+    SLOT(node, node_seq) = seq_next;
+    SLOT(node, node_hooks) = Py_NewRef(Py_None);
+    SLOT(node, node_versions) = Py_NewRef(Py_None);
+    SLOT(node, node_out_version) = Py_NewRef(Py_None);
+    SLOT(node, node_saved) = saved;
+    SLOT(node, node_out_data) = Py_NewRef((flags & SAVE_OUT) ? out : Py_None);
+    SLOT(t, tensor_requires_grad) = Py_NewRef(Py_True);
+    SLOT(t, tensor_node) = node; /* the tensor takes our reference */
+    return t;
+}
+
 /* ------------------------------------------------------------------------------ module */
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
@@ -525,16 +689,20 @@ static PyMethodDef methods[] = {
      "engine's types and helpers."},
     {"walk", walk, METH_VARARGS,
      "walk(w, starts, plain, step): run the backward walk `w` from the nodes `starts`."},
+    {"setup_record", setup_record, METH_VARARGS,
+     "setup_record(graph_globals, ONE, BOTH, FIRST, SECOND, NO_PARAMS, ndarray, asarray)."},
+    {"record", (PyCFunction)(void (*)(void))record, METH_FASTCALL,
+     "record(op, forward, x, y, flags): graph.apply1/binary_primitive's plain path."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_cwalk", "The backward walk's loop, compiled (see engine.py).", -1,
+    PyModuleDef_HEAD_INIT, "_accel", "Compiled hot paths: the backward walk, the op recorder.", -1,
     methods,
 };
 
 PyMODINIT_FUNC
-PyInit__cwalk(void)
+PyInit__accel(void)
 {
 #define INTERN(var, text)                                                                     \
     if ((var = PyUnicode_InternFromString(text)) == NULL)                                     \
@@ -547,6 +715,10 @@ PyInit__cwalk(void)
     INTERN(str_vjp, "vjp");
     INTERN(str_shape, "shape");
     INTERN(str_dtype, "dtype");
+    INTERN(str_grad_enabled, "_grad_enabled");
+    INTERN(str_seq, "_seq");
+    if ((empty_tuple = PyTuple_New(0)) == NULL)
+        return NULL;
 #undef INTERN
     return PyModule_Create(&module);
 }
