@@ -682,6 +682,194 @@ record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return t;
 }
 
+/* ------------------------------------------------------------------------------ primitives */
+/* Primitive(op, forward, fallback, flags, arity, floating): a callable for the hottest ops (the
+ * operators, tanh, relu...) that records plain calls itself and passes every other call to
+ * `fallback`, the op's Python function (graph.fast_primitive). A call is plain when the
+ * accelerator is on, no mode (autocast, anomaly...) is active, and the arguments are `arity`
+ * exact Tensors without keywords, of one dtype (binary ops) or of a float dtype (`floating`
+ * unary ops, whose Python function would convert other dtypes first). As a method descriptor
+ * it is called without a bound method, like a built-in method, so `y * w` runs no Python
+ * frame. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *op, *forward, *fallback, *flags, *dict;
+    int arity, floating;
+    vectorcallfunc vectorcall;
+} Primitive;
+
+static PyObject *float_dtypes = NULL; /* the dtypes a `floating` op takes as they are */
+static PyObject *str_plain, *str_record;
+
+static int
+plain_call(Primitive *p, PyObject *const *args)
+{
+    PyObject *plain = PyDict_GetItemWithError(graph_globals, str_plain);
+    PyObject *recorder = PyDict_GetItemWithError(graph_globals, str_record);
+    if (plain != Py_True || recorder == NULL || recorder == Py_None || float_dtypes == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    for (int i = 0; i < p->arity; i++)
+        if (Py_TYPE(args[i]) != tensor_type || SLOT(args[i], tensor_data) == NULL)
+            return 0;
+    PyObject *dtype = PyObject_GetAttr(SLOT(args[0], tensor_data), str_dtype);
+    if (dtype == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int ok = 1;
+    if (p->arity == 2) {
+        PyObject *other = PyObject_GetAttr(SLOT(args[1], tensor_data), str_dtype);
+        if (other == NULL)
+            PyErr_Clear();
+        ok = other == dtype;
+        Py_XDECREF(other);
+    } else if (p->floating) {
+        ok = 0;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(float_dtypes); i++)
+            ok |= PyTuple_GET_ITEM(float_dtypes, i) == dtype;
+    }
+    Py_DECREF(dtype);
+    return ok;
+}
+
+static PyObject *
+primitive_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                     PyObject *kwnames)
+{
+    Primitive *p = (Primitive *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames == NULL && nargs == p->arity && graph_globals != NULL && plain_call(p, args)) {
+        PyObject *call[5] = {p->op, p->forward, args[0], p->arity == 2 ? args[1] : Py_None,
+                             p->flags};
+        PyObject *t = record(NULL, call, 5);
+        if (t != Py_NotImplemented)
+            return t; /* the output, or NULL: an error */
+        Py_DECREF(t);
+    }
+    return PyObject_Vectorcall(p->fallback, args, nargsf, kwnames);
+}
+
+static PyObject *
+primitive_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *op, *forward, *fallback, *flags;
+    int arity, floating;
+    if (!PyArg_ParseTuple(args, "OOOO!ip", &op, &forward, &fallback, &PyLong_Type, &flags,
+                          &arity, &floating))
+        return NULL;
+    if (arity != 1 && arity != 2) {
+        PyErr_SetString(PyExc_ValueError, "Primitive: arity must be 1 or 2");
+        return NULL;
+    }
+    Primitive *p = (Primitive *)type->tp_alloc(type, 0);
+    if (p == NULL)
+        return NULL;
+    p->op = Py_NewRef(op);
+    p->forward = Py_NewRef(forward);
+    p->fallback = Py_NewRef(fallback);
+    p->flags = Py_NewRef(flags);
+    p->arity = arity;
+    p->floating = floating;
+    p->vectorcall = primitive_vectorcall;
+    return (PyObject *)p;
+}
+
+static int
+primitive_traverse(Primitive *p, visitproc visit, void *arg)
+{
+    Py_VISIT(p->op);
+    Py_VISIT(p->forward);
+    Py_VISIT(p->fallback);
+    Py_VISIT(p->flags);
+    Py_VISIT(p->dict);
+    return 0;
+}
+
+static int
+primitive_clear(Primitive *p)
+{
+    Py_CLEAR(p->op);
+    Py_CLEAR(p->forward);
+    Py_CLEAR(p->fallback);
+    Py_CLEAR(p->flags);
+    Py_CLEAR(p->dict);
+    return 0;
+}
+
+static void
+primitive_dealloc(Primitive *p)
+{
+    PyObject_GC_UnTrack(p);
+    primitive_clear(p);
+    Py_TYPE(p)->tp_free((PyObject *)p);
+}
+
+static PyObject *
+primitive_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New(self, obj);
+}
+
+/* Like a function: copies are the object itself, and pickling refers to it by module and name. */
+static PyObject *
+primitive_self(PyObject *self, PyObject *unused)
+{
+    return Py_NewRef(self);
+}
+
+static PyObject *
+primitive_reduce(PyObject *self, PyObject *unused)
+{
+    return PyObject_GetAttrString(self, "__name__");
+}
+
+static PyMethodDef primitive_methods[] = {
+    {"__copy__", primitive_self, METH_NOARGS, NULL},
+    {"__deepcopy__", primitive_self, METH_O, NULL},
+    {"__reduce__", primitive_reduce, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyMemberDef primitive_members[] = {
+    {"__wrapped__", T_OBJECT, offsetof(Primitive, fallback), READONLY,
+     "the op's Python function, which takes every call that is not plain"},
+    {"__dictoffset__", T_PYSSIZET, offsetof(Primitive, dict), READONLY},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Primitive, vectorcall), READONLY},
+    {NULL},
+};
+
+static PyTypeObject PrimitiveType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "retrograd.autograd._accel.Primitive",
+    .tp_basicsize = sizeof(Primitive),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_METHOD_DESCRIPTOR |
+                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "An op's function with its plain path compiled (see graph.fast_primitive).",
+    .tp_new = primitive_new,
+    .tp_dealloc = (destructor)primitive_dealloc,
+    .tp_traverse = (traverseproc)primitive_traverse,
+    .tp_clear = (inquiry)primitive_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Primitive, vectorcall),
+    .tp_descr_get = primitive_get,
+    .tp_dictoffset = offsetof(Primitive, dict),
+    .tp_members = primitive_members,
+    .tp_methods = primitive_methods,
+};
+
+static PyObject *
+setup_primitives(PyObject *self, PyObject *args)
+{
+    PyObject *dtypes;
+    if (!PyArg_ParseTuple(args, "O!", &PyTuple_Type, &dtypes))
+        return NULL;
+    Py_XSETREF(float_dtypes, Py_NewRef(dtypes));
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------------------ module */
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
@@ -691,6 +879,8 @@ static PyMethodDef methods[] = {
      "walk(w, starts, plain, step): run the backward walk `w` from the nodes `starts`."},
     {"setup_record", setup_record, METH_VARARGS,
      "setup_record(graph_globals, ONE, BOTH, FIRST, SECOND, NO_PARAMS, ndarray, asarray)."},
+    {"setup_primitives", setup_primitives, METH_VARARGS,
+     "setup_primitives(float_dtypes): the dtypes `floating` primitives take as they are."},
     {"record", (PyCFunction)(void (*)(void))record, METH_FASTCALL,
      "record(op, forward, x, y, flags): graph.apply1/binary_primitive's plain path."},
     {NULL, NULL, 0, NULL},
@@ -717,8 +907,17 @@ PyInit__accel(void)
     INTERN(str_dtype, "dtype");
     INTERN(str_grad_enabled, "_grad_enabled");
     INTERN(str_seq, "_seq");
-    if ((empty_tuple = PyTuple_New(0)) == NULL)
-        return NULL;
+    INTERN(str_plain, "_plain");
+    INTERN(str_record, "_record");
 #undef INTERN
-    return PyModule_Create(&module);
+    if ((empty_tuple = PyTuple_New(0)) == NULL || PyType_Ready(&PrimitiveType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Primitive", (PyObject *)&PrimitiveType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -356,6 +356,7 @@ def use_accelerator(flag=True):
                  leaf_grads.DEFER_MAX_COUNT)
     _accel.setup_record(vars(graph), graph._ONE, graph._BOTH, graph._FIRST, graph._SECOND,
                         graph._NO_PARAMS, np.ndarray, np.asarray)
+    _accel.setup_primitives(tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64)))
     _compiled = _accel
     graph._record = _accel.record
     return previous

@@ -26,7 +26,8 @@ _forward_ad_depth = 0  # > 0 while rg.func.jvp traces tangents
 _seq = 0  # creation counter: a node's seq is larger than every node it depends on
 _node_observers = []  # hook point: callables told about every new Node (diagnostics, ledgers)
 _autocast = None  # while rg.amp.autocast is active: (op, xs) -> (op, xs) that applies its policy
-# True while none of the four modes above is active: then apply1 and binary_primitive take their short path.
+# True while none of the four modes above is active: then the hot paths (apply1,
+# binary_primitive, the compiled recorder) may run.
 _plain = True
 # The compiled recorder (_accel.record) when the accelerator is on: the plain path of apply1 and
 # binary_primitive in C (engine.use_accelerator installs it).
@@ -379,6 +380,22 @@ def binary_primitive(op, prepare):
 
 
 _NO_PARAMS = {}  # shared by nodes made without params; rules only read it
+
+
+def fast_primitive(op, fallback, arity, floating=False):
+    """`fallback`, the Python function of a hot one- or two-input op (operators, tanh, relu...),
+    wrapped where the accelerator is built: the wrapper records plain calls in C and hands every
+    other call (keywords, Python numbers, mixed or integer dtypes, active modes) to `fallback`,
+    so both behave the same. `floating`: the op converts non-float inputs first (tanh), so only
+    float inputs take the compiled path."""
+    if _record is None or op._record_flags is None:
+        return fallback
+    from . import _accel  # noqa: PLC0415 - present whenever _record is set
+
+    fast = _accel.Primitive(op, op.forward, fallback, op._record_flags, arity, floating)
+    fast.__name__, fast.__qualname__ = fallback.__name__, fallback.__qualname__
+    fast.__module__, fast.__doc__ = op.__module__, fallback.__doc__  # pickled by this name
+    return fast
 
 
 def _forward_error(op, xs, err):

@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from ..autograd.graph import Op, apply1
+from ..autograd.graph import Op, apply1, fast_primitive
 from ._elementwise import Elementwise, floating
 from ._util import Tensor, apply, operand, promote
 
@@ -248,3 +248,9 @@ def hypot(input, other):
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+# The compiled path for plain calls, where the accelerator is built (graph.fast_primitive).
+sin = fast_primitive(Sin, sin, 1, floating=True)
+cos = fast_primitive(Cos, cos, 1, floating=True)
+tanh = fast_primitive(Tanh, tanh, 1, floating=True)

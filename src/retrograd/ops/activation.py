@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..autograd import array_ns
-from ..autograd.graph import Op, apply1
+from ..autograd.graph import Op, apply1, fast_primitive
 from ._elementwise import Elementwise, floating
 from ._trigonometric import tanh
 from ._util import apply
@@ -336,6 +336,10 @@ def hardshrink(input, lambd=0.5):
 def _relu_method(self):
     return relu(self)
 
+
+# The compiled path for plain calls, where the accelerator is built (graph.fast_primitive).
+sigmoid = fast_primitive(Sigmoid, sigmoid, 1, floating=True)
+relu = fast_primitive(Relu, relu, 1)
 
 TENSOR_METHODS = {
     "sigmoid": sigmoid,

@@ -7,7 +7,7 @@ to the input shapes, so the rules below return gradients in the output's shape.
 import numpy as np
 
 from ..autograd import dtypes
-from ..autograd.graph import Op, apply1, binary_primitive
+from ..autograd.graph import Op, apply1, binary_primitive, fast_primitive
 from ._util import Tensor, apply, operand, operands, promote
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "true_divide", "subtract", "multiply",
@@ -236,6 +236,12 @@ true_divide = divide = div
 subtract = sub
 multiply = mul
 negative = neg
+
+# The compiled path for plain calls, where the accelerator is built (graph.fast_primitive).
+_add = fast_primitive(Add, _add, 2)
+_sub = fast_primitive(Sub, _sub, 2)
+mul = fast_primitive(Mul, mul, 2)
+neg = fast_primitive(Neg, neg, 1)
 
 TENSOR_METHODS = {
     "add": add,

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..autograd import array_ns
-from ..autograd.graph import Op, apply1
+from ..autograd.graph import Op, apply1, fast_primitive
 from . import _trigonometric
 from ._elementwise import Elementwise, floating
 from ._trigonometric import *  # noqa: F403
@@ -274,6 +274,11 @@ def lerp(input, end, weight):
 
 absolute = abs
 sgn = sign
+
+# The compiled path for plain calls, where the accelerator is built (graph.fast_primitive).
+exp = fast_primitive(Exp, exp, 1, floating=True)
+log = fast_primitive(Log, log, 1, floating=True)
+sqrt = fast_primitive(Sqrt, sqrt, 1, floating=True)
 
 TENSOR_METHODS = {
     name: globals()[name] for name in __all__
