@@ -209,3 +209,32 @@ def test_a_saved_parameter_changed_by_the_optimizer_is_still_caught(loops):
 
     python, accel = loops.both_raise(fn)
     assert "modified" in str(python)
+
+
+# ---------------------------------------------------------------------------- compiled ops
+def test_compiled_ops_behave_like_their_python_functions(loops):
+    import copy
+    import pickle
+
+    for fn in (rg.mul, rg.tanh, rg.relu, rg.exp, rg.Tensor.__add__):
+        assert copy.deepcopy(fn) is fn
+    for fn in (rg.mul, rg.tanh, rg.relu, rg.sigmoid):
+        assert pickle.loads(pickle.dumps(fn)) is fn
+
+    def fn():
+        x = leaf([0.5, -1.5, 2.0])
+        ints = rg.tensor([1, -2, 3])
+        out = [
+            rg.mul(input=x, other=x),  # keywords: the Python function
+            x * 2.0,  # a Python number
+            rg.tanh(ints),  # an integer tensor becomes float32 first
+            rg.relu(ints),  # ... or stays integer
+            x.float() * x,  # float32 times float64 is promoted
+            rg.neg(x).exp().log().sqrt().sigmoid().sin().cos(),
+        ]
+        assert out[2].dtype == rg.float32 and out[3].dtype == rg.int64
+        assert out[4].dtype == rg.float64
+        sum(o.sum() for o in (out[0], out[1], out[4], out[5])).backward()
+        return [x]
+
+    loops.both(fn)
