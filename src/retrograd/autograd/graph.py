@@ -376,6 +376,7 @@ def binary_primitive(op, prepare):
         return t
 
     record.__name__ = record.__qualname__ = op.name
+    record.__module__ = op.__module__  # where the ops layer binds it: pickled by that name
     return record
 
 
