@@ -236,7 +236,9 @@ def _conform(ns, gx, shape, dtype, node, gxs, g, anomaly):
     """Bring an input's gradient to the input's shape and dtype, and check it in anomaly mode."""
     if gx.shape == shape and gx.dtype is dtype and anomaly is None:
         return gx
-    i = next(k for k, v in enumerate(gxs) if v is gx)  # which input, for the messages
+    i = 0
+    while gxs[i] is not gx:  # which input, for the messages
+        i += 1
     if gx.shape != shape:
         gx = _fit_shape(ns, gx, shape, node, i)
     if gx.dtype != dtype:
