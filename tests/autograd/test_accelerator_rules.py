@@ -238,3 +238,15 @@ def test_compiled_ops_behave_like_their_python_functions(loops):
         return [x]
 
     loops.both(fn)
+
+
+@pytest.mark.parametrize("fn", [rg.tanh, rg.relu, rg.exp, rg.neg, rg.sigmoid, rg.sqrt])
+@pytest.mark.parametrize("bad", [None, "x", [1.0, 2.0]])
+def test_a_non_tensor_input_is_a_type_error_naming_the_op(loops, fn, bad):
+    def call():
+        fn(bad)
+        return []
+
+    python, _ = loops.both_raise(call)
+    assert isinstance(python, TypeError)
+    assert str(python).startswith(f"{fn.__name__}(): argument 'input' (position 1) must be Tensor")

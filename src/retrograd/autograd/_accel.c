@@ -100,7 +100,13 @@ typedef struct {
 static int
 heap_push(Heap *heap, PyObject *node)
 {
-    long long seq = PyLong_AsLongLong(SLOT(node, node_seq));
+    PyObject *seq_object = Py_TYPE(node) == node_type ? SLOT(node, node_seq) : NULL;
+    if (seq_object == NULL) {
+        PyErr_Format(PyExc_TypeError, "backward: expected a graph Node to walk, got %s",
+                     Py_TYPE(node)->tp_name);
+        return -1;
+    }
+    long long seq = PyLong_AsLongLong(seq_object);
     if (seq == -1 && PyErr_Occurred())
         return -1;
     if (heap->size == heap->capacity) {
@@ -281,8 +287,14 @@ add_gradient(PyObject *table, Heap *heap, PyObject *ns, PyObject *node, PyObject
     PyObject *shape, *dtype;
     int is_node = Py_TYPE(edge) == node_type;
     if (is_node) {
-        shape = Py_NewRef(SLOT(edge, node_shape));
-        dtype = Py_NewRef(SLOT(edge, node_dtype));
+        shape = SLOT(edge, node_shape);
+        dtype = SLOT(edge, node_dtype);
+        if (shape == NULL || dtype == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "backward: a graph Node lacks shape or dtype");
+            return -1;
+        }
+        Py_INCREF(shape);
+        Py_INCREF(dtype);
     } else {
         PyObject *data = PyObject_TypeCheck(edge, tensor_type) ? SLOT(edge, tensor_data) : NULL;
         if (data == NULL) {
@@ -576,6 +588,8 @@ record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (flags == -1 && PyErr_Occurred())
         return NULL;
     int binary = y != Py_None;
+    if (!PyObject_TypeCheck(x, tensor_type) || (binary && !PyObject_TypeCheck(y, tensor_type)))
+        Py_RETURN_NOTIMPLEMENTED; /* not a Tensor: the Python path words the error */
     PyObject *x_data = SLOT(x, tensor_data), *y_data = binary ? SLOT(y, tensor_data) : NULL;
     if (x_data == NULL || (binary && y_data == NULL))
         Py_RETURN_NOTIMPLEMENTED;
@@ -650,10 +664,10 @@ record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(t);
         return NULL;
     }
-    PyObject *x_node = SLOT(x, tensor_node);
+    PyObject *x_node = SLOT(x, tensor_node) ? SLOT(x, tensor_node) : Py_None;
     PyTuple_SET_ITEM(edges, 0, Py_NewRef(!x_wants ? Py_None : x_node != Py_None ? x_node : x));
     if (binary) {
-        PyObject *y_node = SLOT(y, tensor_node);
+        PyObject *y_node = SLOT(y, tensor_node) ? SLOT(y, tensor_node) : Py_None;
         PyTuple_SET_ITEM(edges, 1,
                          Py_NewRef(!y_wants ? Py_None : y_node != Py_None ? y_node : y));
     }

@@ -55,8 +55,9 @@ def apply(op, *xs, **params):
             out = op.forward(xs[0].data, xs[1].data)
         else:
             out = op.forward(*[x.data for x in xs])
-    except (ValueError, TypeError, IndexError) as err:
-        if str(err).startswith(op.name + ":"):
+    except (ValueError, TypeError, IndexError, AttributeError) as err:
+        _raise_if_not_tensors(op, xs)
+        if isinstance(err, AttributeError) or str(err).startswith(op.name + ":"):
             raise  # the op already wrote a full message
         raise _forward_error(op, xs, err) from err
     aux = None
@@ -158,8 +159,9 @@ def apply1(op, x):
             return t
     try:
         out = op.forward(x.data)
-    except (ValueError, TypeError, IndexError) as err:
-        if str(err).startswith(op.name + ":"):
+    except (ValueError, TypeError, IndexError, AttributeError) as err:
+        _raise_if_not_tensors(op, (x,))
+        if isinstance(err, AttributeError) or str(err).startswith(op.name + ":"):
             raise
         raise _forward_error(op, (x,), err) from err
     if type(out) is not ndarray:
@@ -301,6 +303,24 @@ def fast_primitive(op, fallback, arity, floating=False):
     fast.__name__, fast.__qualname__ = fallback.__name__, fallback.__qualname__
     fast.__module__, fast.__doc__ = op.__module__, fallback.__doc__  # pickled by this name
     return fast
+
+
+def _raise_if_not_tensors(op, xs):
+    """PyTorch's TypeError for an input that is not a Tensor (None, a list...)."""
+    for i, x in enumerate(xs):
+        if not isinstance(x, Tensor):
+            name = op.input_names[i] if i < len(op.input_names) else str(i)
+            raise not_a_tensor(op.name, _TORCH_ARGUMENT_NAMES.get(name, name), i, x)
+
+
+_TORCH_ARGUMENT_NAMES = {"x": "input", "y": "other"}  # the rules' names -> PyTorch's
+
+
+def not_a_tensor(name, argument, position, value):
+    return TypeError(
+        f"{name}(): argument '{argument}' (position {position + 1}) must be Tensor, not "
+        f"{type(value).__name__}"
+    )
 
 
 def _forward_error(op, xs, err):

@@ -1,7 +1,8 @@
 """The base of unary elementwise primitives, shared by math, trigonometric and activation ops."""
 
 from ..autograd import dtypes
-from ..autograd.graph import Op
+from ..autograd.graph import Op, not_a_tensor
+from ..autograd.tensor import Tensor
 
 
 class Elementwise(Op):
@@ -27,9 +28,13 @@ class Elementwise(Op):
         return ts[0] * cls.derivative(ns, xs[0], out)
 
 
-def floating(input):
+def floating(input, op=None):
     """`input` itself when floating, else cast to the default float dtype (PyTorch's rule for
-    functions of a real variable: rg.exp(int tensor) is float32)."""
+    functions of a real variable: rg.exp(int tensor) is float32). `op` names the error for an
+    input that is no Tensor."""
+    if not isinstance(input, Tensor):
+        name = "floating" if op is None else op.name
+        raise not_a_tensor(name, "input", 0, input)
     dtype = input.data.dtype
     if dtype.kind == "f" or dtypes.is_floating(dtype):
         return input

@@ -182,51 +182,51 @@ class Hypot(Op):
 
 
 def sin(input):
-    return apply1(Sin, floating(input))
+    return apply1(Sin, floating(input, Sin))
 
 
 def cos(input):
-    return apply1(Cos, floating(input))
+    return apply1(Cos, floating(input, Cos))
 
 
 def tan(input):
-    return apply1(Tan, floating(input))
+    return apply1(Tan, floating(input, Tan))
 
 
 def asin(input):
-    return apply1(Asin, floating(input))
+    return apply1(Asin, floating(input, Asin))
 
 
 def acos(input):
-    return apply1(Acos, floating(input))
+    return apply1(Acos, floating(input, Acos))
 
 
 def atan(input):
-    return apply1(Atan, floating(input))
+    return apply1(Atan, floating(input, Atan))
 
 
 def sinh(input):
-    return apply1(Sinh, floating(input))
+    return apply1(Sinh, floating(input, Sinh))
 
 
 def cosh(input):
-    return apply1(Cosh, floating(input))
+    return apply1(Cosh, floating(input, Cosh))
 
 
 def tanh(input):
-    return apply1(Tanh, input if input.data.dtype.kind == "f" else floating(input))
+    return apply1(Tanh, floating(input, Tanh))
 
 
 def asinh(input):
-    return apply1(Asinh, floating(input))
+    return apply1(Asinh, floating(input, Asinh))
 
 
 def acosh(input):
-    return apply1(Acosh, floating(input))
+    return apply1(Acosh, floating(input, Acosh))
 
 
 def atanh(input):
-    return apply1(Atanh, floating(input))
+    return apply1(Atanh, floating(input, Atanh))
 
 
 def _binary_floating(input, other, name):

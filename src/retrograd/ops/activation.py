@@ -228,12 +228,12 @@ class Hardswish(Elementwise):
 
 def sigmoid(input):
     """1 / (1 + exp(-x)), accurate for large |x|."""
-    return apply1(Sigmoid, floating(input))
+    return apply1(Sigmoid, floating(input, Sigmoid))
 
 
 def logsigmoid(input):
     """log(sigmoid(x)) without overflow or underflow: min(x, 0) - log1p(exp(-|x|))."""
-    return apply1(LogSigmoid, floating(input))
+    return apply1(LogSigmoid, floating(input, LogSigmoid))
 
 
 def relu(input, inplace=False):
@@ -277,7 +277,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     """x * sigmoid(x) (also called swish)."""
-    return apply1(Silu, floating(input))
+    return apply1(Silu, floating(input, Silu))
 
 
 def mish(input, inplace=False):
@@ -311,7 +311,7 @@ def hardsigmoid(input, inplace=False):
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6."""
-    return apply1(Hardswish, floating(input))
+    return apply1(Hardswish, floating(input, Hardswish))
 
 
 def tanhshrink(input):

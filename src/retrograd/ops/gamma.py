@@ -64,12 +64,12 @@ class Polygamma(Op):
 
 def lgamma(input):
     """log |Gamma(x)| (inf at 0 and the negative integers)."""
-    return apply(Lgamma, floating(input))
+    return apply(Lgamma, floating(input, Lgamma))
 
 
 def digamma(input):
     """psi(x) = d/dx log Gamma(x) (-inf at 0, NaN at the negative integers)."""
-    return apply(Digamma, floating(input))
+    return apply(Digamma, floating(input, Digamma))
 
 
 psi = digamma

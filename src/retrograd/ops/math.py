@@ -199,39 +199,39 @@ class Erfinv(Elementwise):
 
 # ------------------------------------------------------------------ public functions
 def exp(input):
-    return apply1(Exp, floating(input))
+    return apply1(Exp, floating(input, Exp))
 
 
 def exp2(input):
-    return apply1(Exp2, floating(input))
+    return apply1(Exp2, floating(input, Exp2))
 
 
 def expm1(input):
-    return apply1(Expm1, floating(input))
+    return apply1(Expm1, floating(input, Expm1))
 
 
 def log(input):
-    return apply1(Log, floating(input))
+    return apply1(Log, floating(input, Log))
 
 
 def log1p(input):
-    return apply1(Log1p, floating(input))
+    return apply1(Log1p, floating(input, Log1p))
 
 
 def log2(input):
-    return apply1(Log2, floating(input))
+    return apply1(Log2, floating(input, Log2))
 
 
 def log10(input):
-    return apply1(Log10, floating(input))
+    return apply1(Log10, floating(input, Log10))
 
 
 def sqrt(input):
-    return apply1(Sqrt, floating(input))
+    return apply1(Sqrt, floating(input, Sqrt))
 
 
 def rsqrt(input):
-    return apply1(Rsqrt, floating(input))
+    return apply1(Rsqrt, floating(input, Rsqrt))
 
 
 def square(input):
@@ -240,7 +240,7 @@ def square(input):
 
 
 def reciprocal(input):
-    return apply1(Reciprocal, floating(input))
+    return apply1(Reciprocal, floating(input, Reciprocal))
 
 
 def abs(input):  # noqa: A001 - PyTorch's name
@@ -254,17 +254,17 @@ def sign(input):
 
 def erf(input):
     """The error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x."""
-    return apply1(Erf, floating(input))
+    return apply1(Erf, floating(input, Erf))
 
 
 def erfc(input):
     """1 - erf(x), accurate where erf(x) is close to 1."""
-    return apply1(Erfc, floating(input))
+    return apply1(Erfc, floating(input, Erfc))
 
 
 def erfinv(input):
     """The inverse of erf on (-1, 1); +-inf at +-1 and nan outside."""
-    return apply1(Erfinv, floating(input))
+    return apply1(Erfinv, floating(input, Erfinv))
 
 
 def lerp(input, end, weight):

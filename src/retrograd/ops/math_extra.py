@@ -185,7 +185,7 @@ class Sinc(Elementwise):
 
 def sinc(input):
     """The normalised sinc function sin(pi x) / (pi x)."""
-    return apply(Sinc, floating(input))
+    return apply(Sinc, floating(input, Sinc))
 
 
 # ------------------------------------------------------------------ signs

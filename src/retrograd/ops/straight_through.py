@@ -55,7 +55,7 @@ class SteSign(Op):
 
 def ste_round(input):
     """round(x) (half to even) forward; the gradient passes through unchanged."""
-    return apply(SteRound, floating(input))
+    return apply(SteRound, floating(input, SteRound))
 
 
 def ste_sign(input, clip=False):
