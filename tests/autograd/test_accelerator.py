@@ -1,4 +1,4 @@
-"""The compiled backward loop (`_accel.c`) against the pure-Python one (`engine._step` per node).
+"""The compiled backward loop (csrc/accel/) against the pure-Python one (`engine._step` per node).
 
 Every parity test runs one function under both loops and requires the same leaf gradients bit
 for bit (or the same exception: type, message and notes). Each also records which nodes the

@@ -21,7 +21,7 @@ from .graph import Node
 from .tensor import Tensor, new_tensor
 
 _by_seq = operator.attrgetter("seq")
-_compiled = None  # the compiled walk (_accel.c) when built and not turned off; see use_accelerator
+_compiled = None  # the compiled hot paths (csrc/accel/) when built and on; see use_accelerator
 queue_callback = hooks.queue_callback  # also here, where PyTorch users look for it
 
 
@@ -152,7 +152,7 @@ def _step(w, node, g):
     """Run one node: its hooks, its VJP, and each input's gradient into the table. Returns the
     nodes this step reached first (they join the walk's queue).
 
-    The accelerator (`_accel.c`) runs plain nodes itself and calls this for the others; keep
+    The accelerator (`csrc/accel/`) runs plain nodes itself and calls this for the others; keep
     the two in step.
     """
     table = w.table
@@ -342,7 +342,7 @@ def _reachable_nodes(roots):
 # ---------------------------------------------------------------------------- the accelerator
 def use_accelerator(flag=True):
     """Run backward walks with the compiled loop and record ops with the compiled recorder
-    (`_accel.c`, the default when it was built) or, with False, the pure-Python ones. Both give
+    (`csrc/accel/`, the default when it was built) or, with False, the pure-Python ones. Both give
     the same results; returns the previous setting. RETROGRAD_PURE_PYTHON=1 in the environment
     turns it off at import."""
     global _compiled

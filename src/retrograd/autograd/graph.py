@@ -4,7 +4,7 @@ Every differentiable operation in retrograd is an `Op` subclass (op.py) that sit
 its NumPy forward, its VJP rule and its JVP rule are a few lines apart. `apply` is the one
 entry point that runs a primitive and decides whether to record a `Node`; `apply1`,
 `binary_primitive` and `fast_primitive` are its specialised fast paths (and the compiled
-recorder in _accel.c theirs), kept equal to it.
+recorder in csrc/accel/ theirs), kept equal to it.
 
 Rules are written against an *array namespace* `ns` (see `array_ns.py`). On the plain first-order
 path the engine hands them NumPy arrays and the NumPy namespace, so backward costs about what
