@@ -126,6 +126,8 @@ def default_float():
 
 def set_default_dtype(dtype):
     global _DEFAULT_FLOAT
+    if dtype is None:
+        raise TypeError("set_default_dtype: expected a floating dtype such as rg.float32, got None")
     dtype = as_dtype(dtype)
     if not is_floating(dtype):
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")

@@ -43,6 +43,7 @@ from . import (
     tensor_info,
     tensor_ns,
 )
+from ._checked import check_tensor_inputs
 from .activation import *  # noqa: F403
 from .arithmetic import *  # noqa: F403
 from .arrange import *  # noqa: F403
@@ -127,3 +128,7 @@ for _module in _CATEGORIES:
 graph.install_tensor_namespace(tensor_ns)
 
 __all__ = [name for module in _CATEGORIES for name in module.__all__]
+
+
+
+check_tensor_inputs(globals(), __all__, __name__)

@@ -2,6 +2,7 @@
 
 Each private module holds one category; this package re-exports their public names."""
 
+from ...ops._checked import check_tensor_inputs  # noqa: E402 - wraps what the lines above bound
 from ._activation import *  # noqa: F403
 from ._attention import *  # noqa: F403
 from ._conv import *  # noqa: F403
@@ -14,3 +15,5 @@ from ._normalization import *  # noqa: F403
 from ._pooling import *  # noqa: F403
 from ._shape import *  # noqa: F403
 from ._sparse import *  # noqa: F403
+
+check_tensor_inputs(globals(), [name for name in dir() if not name.startswith("_")], __name__)
