@@ -270,22 +270,12 @@ def _saved_values(node, op, create_graph):
         if op.save_out:
             values.append(_saved_output(node))
     else:
-        n_saved = len(saved)
-        if n_saved == 0:
-            values = []
-        elif n_saved == 1:
-            values = [saved[0].data]
-        elif n_saved == 2:
-            values = [saved[0].data, saved[1].data]
-        else:
-            values = [x.data for x in saved]
+        values = [x.data for x in saved]
         if op.save_out:
             values.append(node.out_data)
     if op.has_aux:
         values.append(node.aux)
     return values
-
-
 
 
 def _fit_shape(ns, gx, shape, node, i):

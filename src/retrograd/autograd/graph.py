@@ -3,8 +3,8 @@
 Every differentiable operation in retrograd is an `Op` subclass (op.py) that sits in `REGISTRY`:
 its NumPy forward, its VJP rule and its JVP rule are a few lines apart. `apply` is the one
 entry point that runs a primitive and decides whether to record a `Node`; `apply1`,
-`binary_primitive` and `fast_primitive` are its specialised fast paths (and the compiled
-recorder in csrc/accel/ theirs), kept equal to it.
+`binary_primitive` and `fast_primitive` send the plain calls of hot ops to the compiled recorder
+(csrc/accel/), which must equal `apply`, and everything else to `apply`.
 
 Rules are written against an *array namespace* `ns` (see `array_ns.py`). On the plain first-order
 path the engine hands them NumPy arrays and the NumPy namespace, so backward costs about what
@@ -29,8 +29,7 @@ _forward_ad_depth = 0  # > 0 while rg.func.jvp traces tangents
 _seq = 0  # creation counter: a node's seq is larger than every node it depends on
 _node_observers = []  # hook point: callables told about every new Node (diagnostics, ledgers)
 _autocast = None  # while rg.amp.autocast is active: (op, xs) -> (op, xs) that applies its policy
-# True while none of the four modes above is active: then the hot paths (apply1,
-# binary_primitive, the compiled recorder) may run.
+# True while none of the four modes above is active: then the compiled recorder may run.
 _plain = True
 # The compiled recorder (_accel.record) when the accelerator is on: the plain path of apply1 and
 # binary_primitive in C (engine.use_accelerator installs it).
@@ -148,145 +147,45 @@ _SAVE_ALL = ((), (0,), (0, 1), (0, 1, 2))  # `save` declaring every input, by in
 
 
 def apply1(op, x):
-    """`apply(op, x)` for one Tensor input and no params: the hot path of unary ops. Keep it in
-    step with `apply`, which it must equal whenever `_plain` holds."""
-    global _seq
-    if not _plain or op.has_aux:
-        return apply(op, x)
-    if _record is not None and op._record_flags is not None:
+    """`apply(op, x)` for one input and no params, through the compiled recorder when it is on
+    and no mode is active (the hot path of unary ops)."""
+    if _record is not None and _plain and op._record_flags is not None:
         t = _record(op, op.forward, x, None, op._record_flags)
         if t is not NotImplemented:
             return t
-    try:
-        out = op.forward(x.data)
-    except (ValueError, TypeError, IndexError, AttributeError) as err:
-        _raise_if_not_tensors(op, (x,))
-        if isinstance(err, AttributeError) or str(err).startswith(op.name + ":"):
-            raise
-        raise _forward_error(op, (x,), err) from err
-    if type(out) is not ndarray:
-        out = asarray(out)
-    t = _new(Tensor)
-    t.data = out
-    t._version = None
-    if not (_grad_enabled and x._requires_grad):
-        t._requires_grad = False
-        t._node = None
-        return t
-    node = _new(Node)
-    node.op = op
-    node.edges = (x._node or x,)
-    node.needs = _ONE
-    node.params = _NO_PARAMS
-    node.shape = out.shape
-    node.dtype = out.dtype
-    _seq += 1
-    node.seq = _seq
-    node.hooks = node.versions = node.out_version = None
-    if op.save:
-        node.saved = (x,)
-        if x._version is not None:
-            node.versions = (x._version[0],)
-    else:
-        node.saved = ()
-    node.out_data = out if op.save_out else None
-    t._requires_grad = True
-    t._node = node
-    return t
+    return apply(op, x)
 
 
 def binary_primitive(op, prepare):
-    """The function ``f(x, y)`` that applies two-input primitive `op` (no params, no aux): the
-    Python operators and rg.add/sub/mul, the hottest calls there are.
+    """The function ``f(input, other)`` that applies two-input primitive `op` (no params, no
+    aux): the Python operators and rg.add/sub/mul, the hottest calls there are.
 
     Two Tensors of one dtype go straight in; anything else goes through
     ``prepare(op, x, y) -> (x, y)`` first (Python numbers, arrays, type promotion: the ops
-    layer's rules). The body is `apply`'s, specialised and inlined so that an operator costs
-    one Python call; keep it in step with `apply`, which it must equal whenever `_plain`
-    holds.
+    layer's rules). Then the compiled recorder runs it when it is on and no mode is active,
+    `apply` otherwise.
     """
-    forward = op.forward
-    save = op.save
-    if op.has_aux or save not in ((), (0,), (1,), (0, 1)):
-        raise ValueError(f"binary_primitive: op '{op.name}' has aux or an unusual `save`")
-    save_inputs = save == (0, 1)
-    saves_one = len(save) == 1
-    save_out = op.save_out
     flags = record_flags(op)
+    if flags is None:
+        raise ValueError(f"binary_primitive: op '{op.name}' has aux or an unusual `save`")
+    forward = op.forward
 
     def record(input, other):  # noqa: A002 - PyTorch's argument names
-        x, y = input, other
-        global _seq
-        if type(x) is not Tensor or type(y) is not Tensor or x.data.dtype is not y.data.dtype:
-            x, y = prepare(op, x, y)
-        if not _plain:
-            return apply(op, x, y)
-        if _record is not None:
-            t = _record(op, forward, x, y, flags)
+        if (type(input) is not Tensor or type(other) is not Tensor
+                or input.data.dtype is not other.data.dtype):
+            input, other = prepare(op, input, other)
+        if _record is not None and _plain:
+            t = _record(op, forward, input, other, flags)
             if t is not NotImplemented:
                 return t
-        try:
-            out = forward(x.data, y.data)
-        except (ValueError, TypeError, IndexError) as err:
-            if str(err).startswith(op.name + ":"):
-                raise
-            raise _forward_error(op, (x, y), err) from err
-        if type(out) is not ndarray:
-            out = asarray(out)
-        t = _new(Tensor)
-        t.data = out
-        t._version = None
-        if not _grad_enabled:
-            t._requires_grad = False
-            t._node = None
-            return t
-        if x._requires_grad:
-            if y._requires_grad:
-                edges = (x._node or x, y._node or y)
-                needs = _BOTH
-            else:
-                edges = (x._node or x, None)
-                needs = _FIRST
-        elif y._requires_grad:
-            edges = (None, y._node or y)
-            needs = _SECOND
-        else:
-            t._requires_grad = False
-            t._node = None
-            return t
-        node = _new(Node)
-        node.op = op
-        node.edges = edges
-        node.needs = needs
-        node.params = _NO_PARAMS
-        node.shape = out.shape
-        node.dtype = out.dtype
-        _seq += 1
-        node.seq = _seq
-        node.hooks = node.versions = node.out_version = None
-        if save_inputs:
-            node.saved = (x, y)
-            if x._version is not None or y._version is not None:
-                node.versions = (0 if x._version is None else x._version[0],
-                                 0 if y._version is None else y._version[0])
-        elif saves_one:
-            kept = x if save[0] == 0 else y
-            node.saved = (kept,)
-            if kept._version is not None:
-                node.versions = (kept._version[0],)
-        else:
-            node.saved = ()
-        node.out_data = out if save_out else None
-        t._requires_grad = True
-        t._node = node
-        return t
+        return apply(op, input, other)
 
     record.__name__ = record.__qualname__ = op.name
     record.__module__ = op.__module__  # where the ops layer binds it: pickled by that name
     return record
 
 
-_NO_PARAMS = {}  # shared by nodes made without params; rules only read it
+_NO_PARAMS = {}  # shared by the nodes the compiled recorder makes; rules only read it
 
 
 def fast_primitive(op, fallback, arity, floating=False):

@@ -54,23 +54,24 @@ def _checked(fn, kind, module_name):
         try:
             return fn(*args, **kwargs)
         except AttributeError:
-            bad = _not_a_tensor(kind, args, kwargs)
+            bad = _not_tensors_error(fn.__name__, kind, args, kwargs)
             if bad is None:
                 raise
             raise bad from None
 
-    def _not_a_tensor(kind, args, kwargs):
-        if kind != "tensors":
-            value = args[0] if args else kwargs.get(kind)
-            return None if isinstance(value, Tensor) else not_a_tensor(fn.__name__, kind, 0, value)
-        items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
-        for position, value in enumerate(items):
-            if not isinstance(value, Tensor):
-                return TypeError(
-                    f"{fn.__name__}(): expected Tensors, got {type(value).__name__} at position "
-                    f"{position}"
-                )
-        return None
-
     checked.__module__ = module_name
     return checked
+
+
+def _not_tensors_error(name, kind, args, kwargs):
+    """The TypeError for the argument that is no Tensor, or None when they all are."""
+    if kind != "tensors":
+        value = args[0] if args else kwargs.get(kind)
+        return None if isinstance(value, Tensor) else not_a_tensor(name, kind, 0, value)
+    items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+    for position, value in enumerate(items):
+        if not isinstance(value, Tensor):
+            return TypeError(
+                f"{name}(): expected Tensors, got {type(value).__name__} at position {position}"
+            )
+    return None
